@@ -1,0 +1,63 @@
+"""create_app(): routers listed once, pools on the lifespan, one error shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from backend import db
+from backend.deps import DEPENDENCIES
+from backend.errors import EXCEPTION_HANDLERS
+from backend.health.routes import ROUTES as HEALTH_ROUTES
+from backend.observability import configure_logging, request_id_middleware
+from backend.pii import Pii
+from backend.queue import create_redis
+from backend.registry.routes import router as registry_router
+from backend.settings import Settings, load_settings
+from miniapp_api.farmer import router as farmer_router
+
+ROUTE_HANDLERS = [
+    *HEALTH_ROUTES,
+    registry_router,
+    farmer_router,
+]
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Litestar:
+    settings = settings or load_settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pii = Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
+        app.state.db = await db.create_pool(settings.database_url or "")
+        app.state.redis = create_redis(settings)
+        app.state.http = httpx.AsyncClient(timeout=10.0)
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            await app.state.redis.aclose()
+            await app.state.db.close()
+
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_id_middleware],
+        openapi_config=OpenAPIConfig(
+            title="fangpin 防贫 API",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,113 @@
+"""Access tokens, the authenticated Principal, role guards and the region scope guard.
+
+Every query that reads or changes registry data takes the caller's scope from here:
+staff see rows whose region code starts with their region's prefix; a farmer sees only the
+household they are bound to. Anything outside the scope is reported as not found (404), so a
+caller cannot even learn that it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+
+import jwt
+import msgspec
+from litestar import Request
+from litestar.datastructures import State
+
+from backend.errors import Forbidden, Unauthorized
+from backend.regions.rules import region_prefix
+from backend.settings import Settings
+from schemas.base import Role
+
+JWT_ALGORITHM = "HS256"
+STAFF_ROLES = frozenset(Role) - {Role.farmer, Role.union_buyer, Role.union_approver, Role.supplier}
+# Roles whose work is households in a region (registry, cases, alerts).
+REGION_ROLES = STAFF_ROLES - {Role.admin}
+
+
+class TokenExpired(Unauthorized):
+    message = "登录已过期，请重新登录"
+
+
+class TokenInvalid(Unauthorized):
+    message = "登录信息无效，请重新登录"
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: int
+    role: Role
+    region_code: str | None = None
+    household_id: int | None = None  # a bound farmer's household
+    union_id: int | None = None
+    supplier_id: int | None = None
+
+    @property
+    def region_like(self) -> str:
+        """LIKE pattern for region-coded rows. Admins see everything; organisations see no region."""
+        if self.role is Role.admin:
+            return "%"
+        if self.region_code is None:
+            return "%" if self.role is Role.farmer else ""  # farmers are narrowed by household_id
+        return region_prefix(self.region_code) + "%"
+
+    @property
+    def household_only(self) -> int | None:
+        """For farmers: the only household they may see (-1 when not yet bound)."""
+        if self.role is Role.farmer:
+            return self.household_id or -1
+        return None
+
+    def covers_region(self, code: str) -> bool:
+        return self.role is Role.admin or (
+            self.region_code is not None and code.startswith(region_prefix(self.region_code))
+        )
+
+
+def issue_access_token(settings: Settings, principal: Principal, *, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": str(principal.user_id),
+        "iat": issued,
+        "exp": issued + settings.access_token_ttl_s,
+        "p": msgspec.to_builtins(principal),
+    }
+    return jwt.encode(claims, settings.key_bytes("secret_key"), algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.key_bytes("secret_key"),
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["exp", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenExpired() from None
+    except jwt.PyJWTError:
+        raise TokenInvalid() from None
+    try:
+        return msgspec.convert(claims["p"], Principal)
+    except (KeyError, msgspec.ValidationError):
+        raise TokenInvalid() from None
+
+
+async def provide_principal(request: Request, state: State) -> Principal:
+    """Litestar dependency: the caller, from `Authorization: Bearer <access token>`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized()
+    return decode_access_token(state.settings, token.strip())
+
+
+def require_role(principal: Principal, roles: Iterable[Role]) -> None:
+    if principal.role not in roles:
+        raise Forbidden()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,36 @@
+"""asyncpg pool set-up. Services take a connection first and own their transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+_encode = msgspec.json.Encoder()
+_decode = msgspec.json.Decoder()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(
+            json_type,
+            encoder=lambda v: _encode.encode(v).decode(),
+            decoder=_decode.decode,
+            schema="pg_catalog",
+        )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+    )
+
+
+def rows_to(rows: list[asyncpg.Record], type_: Any) -> Any:
+    """Convert rows into a list of Structs (`msgspec.convert` with attribute access)."""
+    return msgspec.convert([dict(r) for r in rows], list[type_])
+
+
+def row_to(row: asyncpg.Record | None, type_: Any) -> Any:
+    return None if row is None else msgspec.convert(dict(row), type_)

@@ -1,0 +1,48 @@
+"""Dependencies every route may ask for by name: `conn`, `principal`, `settings`, `pii`, `redis`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+from arq.connections import ArqRedis
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from backend.auth import Principal, provide_principal
+from backend.pii import Pii
+from backend.settings import Settings
+
+
+async def provide_conn(state: State) -> AsyncIterator[asyncpg.Connection]:
+    async with state.db.acquire() as conn:
+        yield conn
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_pii(state: State) -> Pii:
+    return state.pii
+
+
+def provide_redis(state: State) -> ArqRedis:
+    return state.redis
+
+
+DEPENDENCIES = {
+    "conn": Provide(provide_conn),
+    "principal": Provide(provide_principal),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "pii": Provide(provide_pii, sync_to_thread=False),
+    "redis": Provide(provide_redis, sync_to_thread=False),
+}
+
+
+# Route parameter types: a handler writes `conn: Conn, principal: Caller`.
+Conn = NamedDependency[asyncpg.Connection]
+Caller = NamedDependency[Principal]
+PiiDep = NamedDependency[Pii]
+SettingsDep = NamedDependency[Settings]
+RedisDep = NamedDependency[ArqRedis]

@@ -1,0 +1,90 @@
+"""Staff registry endpoints. Thin: scope and rules live in the service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from backend.auth import REGION_ROLES, require_role
+from backend.deps import Caller, Conn, PiiDep
+from backend.registry import service
+from schemas.base import Role
+from schemas.registry import (
+    Household,
+    HouseholdCreate,
+    HouseholdPage,
+    HouseholdSearch,
+    IdNumberReveal,
+    IncomeSurvey,
+    MonitoringStatus,
+)
+
+REGISTRARS = {Role.village, Role.township, Role.county, Role.admin}
+# Roles that need a full ID number (matching department data, official paperwork).
+FULL_ID_READERS = {Role.county, Role.admin}
+
+
+@post("/households", operation_id="CreateHousehold")
+async def create_household(
+    data: JSONBody[HouseholdCreate], conn: Conn, pii: PiiDep, principal: Caller
+) -> Household:
+    require_role(principal, REGISTRARS)
+    return await service.create_household(conn, pii, principal, data)
+
+
+@get("/households", operation_id="SearchHouseholds")
+async def search_households(
+    conn: Conn,
+    pii: PiiDep,
+    principal: Caller,
+    household_no: FromQuery[str | None] = None,
+    name: FromQuery[str | None] = None,
+    id_number: FromQuery[str | None] = None,
+    monitoring_status: FromQuery[MonitoringStatus | None] = None,
+    region_code: FromQuery[str | None] = None,
+    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+) -> HouseholdPage:
+    require_role(principal, REGION_ROLES | {Role.admin})
+    search = HouseholdSearch(
+        household_no=household_no,
+        name=name,
+        id_number=id_number,
+        monitoring_status=monitoring_status,
+        region_code=region_code,
+        page=page,
+        page_size=page_size,
+    )
+    return await service.search_households(conn, pii, principal, search)
+
+
+@get("/households/{household_id:int}", operation_id="GetHousehold")
+async def get_household(household_id: FromPath[int], conn: Conn, principal: Caller) -> Household:
+    require_role(principal, REGION_ROLES | {Role.admin})
+    return await service.get_household(conn, principal, household_id)
+
+
+@put("/households/{household_id:int}/incomes", operation_id="RecordIncome")
+async def record_income(
+    household_id: FromPath[int], data: JSONBody[IncomeSurvey], conn: Conn, principal: Caller
+) -> dict[str, int]:
+    require_role(principal, REGISTRARS | {Role.helper})
+    return {"per_capita_net_income_fen": await service.record_income(conn, principal, household_id, data)}
+
+
+@get("/persons/{person_id:int}/id-number", operation_id="RevealIdNumber")
+async def reveal_id_number(
+    person_id: FromPath[int], conn: Conn, pii: PiiDep, principal: Caller
+) -> IdNumberReveal:
+    require_role(principal, FULL_ID_READERS)
+    number = await service.reveal_id_number(conn, pii, principal, person_id)
+    return IdNumberReveal(person_id=person_id, id_number=number)
+
+
+router = Router(
+    path="/api",
+    route_handlers=[create_household, search_households, get_household, record_income, reveal_id_number],
+    tags=["registry"],
+)

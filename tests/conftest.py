@@ -1,0 +1,103 @@
+"""Real PostgreSQL and Redis for every test.
+
+With DATABASE_URL / REDIS_URL set they are used; otherwise embedded servers start under
+`.fangpin/test`. Each test session gets its own database (created, migrated, dropped) and its own
+Redis key prefix and arq queue, so several runs can share one server. Every test starts with
+empty tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.db import create_pool
+from backend.embedded import servers
+from backend.pii import Pii
+from backend.settings import GENERATED_KEYS, Settings, load_settings
+from migrations.runner import migrate
+from tests.factories import World, make_world
+
+RUN_ID = secrets.token_hex(4)
+
+
+def database_url_for(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> Iterator[tuple[str, str]]:
+    data_dir = Path(".fangpin/test").resolve()
+    with servers(data_dir, os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
+    admin_dsn, redis_url = server_urls
+    database = f"fangpin_t_{RUN_ID}"
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    dsn = database_url_for(admin_dsn, database)
+    await migrate(dsn)
+    keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in GENERATED_KEYS}
+    yield load_settings(
+        {},
+        database_url=dsn,
+        redis_url=redis_url,
+        data_dir=str(Path(f".fangpin/test/run-{RUN_ID}").resolve()),
+        queue_name=f"fangpin-test-{RUN_ID}:queue",
+        redis_prefix=f"fangpin-test-{RUN_ID}:",
+        **keys,
+    )
+    await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings.database_url or "")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def pii(settings: Settings) -> Pii:
+    return Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    app = create_app(settings, configure_logs=False)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+async def _tables(pool: asyncpg.Pool) -> str:
+    names = await pool.fetch(
+        "SELECT quote_ident(tablename) AS t FROM pg_tables "
+        "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+    )
+    return ", ".join(r["t"] for r in names)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(pool: asyncpg.Pool, _tables: str) -> None:
+    """Every test starts with empty tables."""
+    await pool.execute(f"TRUNCATE {_tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool, pii: Pii, settings: Settings) -> World:
+    return await make_world(pool, pii, settings)
