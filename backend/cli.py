@@ -1,0 +1,213 @@
+"""`fangpin` console script: up, serve, worker, migrate, seed-demo, import-registry, wechat-fake.
+
+Every command reads the same Settings. Without DATABASE_URL / REDIS_URL the embedded servers in
+the data folder are used; `up` starts them once and hands their URLs to its child processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from backend.embedded import servers
+from backend.observability import configure_logging
+from backend.settings import Settings, load_settings
+
+log = logging.getLogger("fangpin.cli")
+
+CHILD_STOP_TIMEOUT_S = 10
+HEALTH_WAIT_S = 60
+
+
+@contextlib.contextmanager
+def resolved_settings() -> Iterator[Settings]:
+    """Settings whose database_url and redis_url point at real servers (embedded if unset)."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    with servers(settings.data_path, settings.database_url, settings.redis_url) as (database_url, redis_url):
+        yield load_settings(database_url=database_url, redis_url=redis_url)
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    from migrations.runner import migrate
+
+    return await migrate(settings.database_url or "")
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    with resolved_settings() as settings:
+        applied = asyncio.run(_migrate(settings))
+        print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+
+
+async def _seed(settings: Settings) -> object:
+    from backend.db import create_pool
+    from backend.demo import seed_demo
+    from backend.pii import Pii
+
+    pool = await create_pool(settings.database_url or "", min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            pii = Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
+            return await seed_demo(conn, pii)
+    finally:
+        await pool.close()
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> None:
+    with resolved_settings() as settings:
+        asyncio.run(_migrate(settings))
+        print_credentials(asyncio.run(_seed(settings)))
+
+
+def print_credentials(credentials: object) -> None:
+    from backend.demo import format_credentials
+
+    print(format_credentials(credentials))
+
+
+def cmd_import_registry(args: argparse.Namespace) -> None:
+    from backend.registry.importer import run_import_cli
+
+    with resolved_settings() as settings:
+        ok = asyncio.run(run_import_cli(settings, args.file, args.region))
+    sys.exit(0 if ok else 1)
+
+
+def serve_api(settings: Settings, workers: int = 1) -> None:
+    import uvicorn
+
+    os.environ.update(_server_env(settings))
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    with resolved_settings() as settings:
+        serve_api(settings, args.workers)
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    from workers.settings import create_worker
+
+    with resolved_settings() as settings:
+        worker = create_worker(settings, handle_signals=True)
+        worker.run()
+
+
+def cmd_wechat_fake(args: argparse.Namespace) -> None:
+    from backend.wechat.fake import serve_fake
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    serve_fake("127.0.0.1", args.port or settings.wechat_fake_port)
+
+
+def _server_env(settings: Settings) -> dict[str, str]:
+    return {"DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or ""}
+
+
+def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]]) -> bool:
+    deadline = time.monotonic() + HEALTH_WAIT_S
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return True
+        time.sleep(0.3)
+    return False
+
+
+def cmd_up(_: argparse.Namespace) -> None:
+    """Everything on a laptop: servers, migrations, demo data, WeChat fake, API and worker."""
+    with resolved_settings() as settings:
+        asyncio.run(_migrate(settings))
+        credentials = asyncio.run(_seed(settings))
+        env = {**os.environ, **_server_env(settings)}
+        fangpin = [sys.executable, "-m", "backend.cli"]
+        commands = [fangpin + ["serve"], fangpin + ["worker"]]
+        if settings.wechat_base_url.startswith("http://127.0.0.1"):
+            commands.append(fangpin + ["wechat-fake"])
+        # Children ignore Ctrl-C from the terminal; this process stops them in order.
+        processes = [subprocess.Popen(c, env=env, preexec_fn=os.setpgrp) for c in commands]
+        url = f"http://{settings.host}:{settings.port}"
+        try:
+            if not _wait_healthy(url, processes):
+                print("fangpin up: the API did not become healthy; see the log above", file=sys.stderr)
+                return
+            print_credentials(credentials)
+            print(f"\nAPI:      {url}\nAPI docs: {url}/schema/swagger\nHealth:   {url}/healthz")
+            print(f"WeChat fake: {settings.wechat_base_url}\nPress Ctrl-C to stop.", flush=True)
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nstopping...", flush=True)
+        finally:
+            _stop(processes)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=CHILD_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fangpin", description="防贫 prevention-of-return-to-poverty service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run everything for a laptop (servers, migrations, demo data, API, worker)")
+    serve = commands.add_parser("serve", help="run the API")
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("worker", help="run the arq worker (jobs and cron)")
+    commands.add_parser("migrate", help="apply pending migrations")
+    commands.add_parser("seed-demo", help="load the demo data (idempotent)")
+    importer = commands.add_parser("import-registry", help="bulk-import households from CSV")
+    importer.add_argument("file")
+    importer.add_argument("--region", required=True, help="12-digit region code the import is scoped to")
+    fake = commands.add_parser("wechat-fake", help="run the local fake of the WeChat APIs")
+    fake.add_argument("--port", type=int, default=None)
+    return parser
+
+
+HANDLERS = {
+    "up": cmd_up,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "seed-demo": cmd_seed_demo,
+    "import-registry": cmd_import_registry,
+    "wechat-fake": cmd_wechat_fake,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    HANDLERS[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
