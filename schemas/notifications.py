@@ -40,7 +40,7 @@ class Notification(BaseStruct):
     event: NotificationEvent
     title: str
     body: str
+    created_at: dt.datetime
     page: str | None = None
     data: dict[str, str] = {}
-    created_at: dt.datetime
     read_at: dt.datetime | None = None

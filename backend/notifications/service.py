@@ -7,8 +7,10 @@ from collections.abc import Iterable
 
 import asyncpg
 import msgspec
+from arq.connections import ArqRedis
 
 from backend.notifications import queries
+from backend.queue import enqueue_after_commit
 from schemas.notifications import NotificationDraft
 
 
@@ -30,3 +32,10 @@ async def notify(conn: asyncpg.Connection, user_ids: Iterable[int], draft: Notif
         msgspec.to_builtins(draft.data),
     )
     return [r["id"] for r in rows]
+
+
+async def enqueue_delivery(redis: ArqRedis, notification_ids: list[int]) -> None:
+    """Call after the causing transaction commits: a worker delivers at once. Best effort — when
+    Redis is down the rows wait in PostgreSQL and the delivery cron sweeps them up."""
+    if notification_ids:
+        await enqueue_after_commit(redis, "notifications_deliver", notification_ids)
