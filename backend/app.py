@@ -17,12 +17,14 @@ from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.observability import configure_logging, request_id_middleware
 from backend.pii import Pii
 from backend.queue import create_redis
+from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
 from miniapp_api.farmer import router as farmer_router
 
 ROUTE_HANDLERS = [
     *HEALTH_ROUTES,
+    regions_router,
     registry_router,
     farmer_router,
 ]

@@ -47,3 +47,25 @@ def parent_code(code: str) -> str | None:
 
 def is_within(code: str, scope_code: str) -> bool:
     return code.startswith(region_prefix(scope_code))
+
+
+# Each level's parent level; a code whose parent is not one level up has a zero segment.
+LEVEL_ABOVE = {
+    RegionLevel.city: RegionLevel.province,
+    RegionLevel.county: RegionLevel.city,
+    RegionLevel.township: RegionLevel.county,
+    RegionLevel.village: RegionLevel.township,
+}
+
+
+def invalid_code_reason(code: str) -> str | None:
+    """Why `code` cannot name a region (Chinese, for the caller), or None when it can."""
+    if len(code) != 12 or not code.isdigit():
+        return "区划代码应为12位数字"
+    if code[:2] == "00":
+        return "区划代码的省级段不能为00"
+    level = region_level(code)
+    parent = parent_code(code)
+    if parent is not None and region_level(parent) is not LEVEL_ABOVE[level]:
+        return "区划代码中间的某一级段为零，无法确定上级地区"
+    return None
