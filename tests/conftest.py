@@ -18,12 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from backend.app import create_app
 from backend.db import create_pool
 from backend.embedded import servers
 from backend.pii import Pii
 from backend.settings import GENERATED_KEYS, Settings, load_settings
+from backend.wechat.client import access_token_key
+from backend.wechat.fake import FakeControl, fake_in_thread
 from migrations.runner import migrate
 from tests.factories import World, make_world
 
@@ -43,7 +46,15 @@ def server_urls() -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(scope="session")
-async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
+def wechat_fake_url() -> Iterator[str]:
+    """The shipped WeChat fake (backend/wechat/fake.py) on a free port for the whole run."""
+    defaults = Settings()
+    with fake_in_thread(defaults.wechat_appid, defaults.wechat_secret) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def settings(server_urls: tuple[str, str], wechat_fake_url: str) -> AsyncIterator[Settings]:
     admin_dsn, redis_url = server_urls
     database = f"fangpin_t_{RUN_ID}"
     admin = await asyncpg.connect(admin_dsn)
@@ -58,6 +69,7 @@ async def settings(server_urls: tuple[str, str]) -> AsyncIterator[Settings]:
         data_dir=str(Path(f".fangpin/test/run-{RUN_ID}").resolve()),
         queue_name=f"fangpin-test-{RUN_ID}:queue",
         redis_prefix=f"fangpin-test-{RUN_ID}:",
+        wechat_base_url=wechat_fake_url,
         **keys,
     )
     await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -96,6 +108,17 @@ async def _tables(pool: asyncpg.Pool) -> str:
 async def clean_database(pool: asyncpg.Pool, _tables: str) -> None:
     """Every test starts with empty tables."""
     await pool.execute(f"TRUNCATE {_tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def wechat_fake(settings: Settings) -> FakeControl:
+    """The WeChat fake, reset, with no cached access token: a test starts from a clean WeChat."""
+    fake = FakeControl(settings.wechat_base_url)
+    await fake.reset()
+    redis = Redis.from_url(settings.redis_url or "")
+    await redis.delete(access_token_key(settings))
+    await redis.aclose()
+    return fake
 
 
 @pytest.fixture
