@@ -14,6 +14,7 @@ from backend import db
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
 from backend.health.routes import ROUTES as HEALTH_ROUTES
+from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
 from backend.pii import Pii
 from backend.queue import create_redis
@@ -21,12 +22,15 @@ from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
 from miniapp_api.farmer import router as farmer_router
+from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
     *HEALTH_ROUTES,
     regions_router,
     registry_router,
     farmer_router,
+    notifications_router,
+    inbox_router,
 ]
 
 

@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     wechat_appid: str = "wx-fangpin-demo"
     wechat_secret: str = "demo-secret"
     wechat_fake_port: Port = 8088
+    sms_provider: str = ""  # "" = no SMS; a name registered in backend/notifications/sms.py
     queue_name: str = "fangpin:queue"  # arq queue; tests use their own
     redis_prefix: str = "fangpin:"  # every Redis key we write starts with this
     photo_storage: Annotated[str, Meta(pattern="^(local|s3)$")] = "local"

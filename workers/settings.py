@@ -12,9 +12,10 @@ from backend import db
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.settings import Settings, load_settings
+from workers import notifications
 
-FUNCTIONS: list[Any] = []
-CRON_JOBS: list[Any] = []
+FUNCTIONS: list[Any] = [*notifications.FUNCTIONS]
+CRON_JOBS: list[Any] = [*notifications.CRON_JOBS]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
