@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Response, Router, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import REGION_ROLES, require_role
 from backend.deps import Caller, Conn, PiiDep
-from backend.registry import service
+from backend.registry import importer, service
+from backend.registry.importer.columns import MAX_IMPORT_BYTES
 from schemas.base import Role
 from schemas.registry import (
     Household,
@@ -20,6 +23,7 @@ from schemas.registry import (
     IncomeSurvey,
     MonitoringStatus,
 )
+from schemas.registry_imports import ImportBatch, ImportReport, ImportSource
 
 REGISTRARS = {Role.village, Role.township, Role.county, Role.admin}
 # Roles that need a full ID number (matching department data, official paperwork).
@@ -83,8 +87,70 @@ async def reveal_id_number(
     return IdNumberReveal(person_id=person_id, id_number=number)
 
 
+IMPORTERS = {Role.county, Role.admin}
+# Room for the multipart envelope around the largest accepted file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+@post(
+    "/registry/imports",
+    operation_id="ImportRegistry",
+    request_max_body_size=MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
+)
+async def import_registry(
+    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    conn: Conn,
+    pii: PiiDep,
+    principal: Caller,
+) -> ImportReport:
+    """A CSV of households (one row per person); the columns are in README "Registry import"."""
+    require_role(principal, IMPORTERS)
+    return await importer.import_registry(
+        conn,
+        pii,
+        data=await data.read(),
+        file_name=data.filename or "upload.csv",
+        region_code=importer.upload_region(principal),
+        source=ImportSource.upload,
+        actor_user_id=principal.user_id,
+    )
+
+
+@get("/registry/imports", operation_id="ListRegistryImports")
+async def list_imports(conn: Conn, principal: Caller) -> list[ImportBatch]:
+    require_role(principal, IMPORTERS)
+    return await importer.list_imports(conn, principal)
+
+
+@get("/registry/imports/{import_id:int}", operation_id="GetRegistryImport")
+async def get_import(import_id: FromPath[int], conn: Conn, principal: Caller) -> ImportReport:
+    require_role(principal, IMPORTERS)
+    return await importer.get_import(conn, principal, import_id)
+
+
+@get("/registry/imports/{import_id:int}/rejects.csv", operation_id="DownloadRegistryImportRejects")
+async def download_rejects(import_id: FromPath[int], conn: Conn, principal: Caller) -> Response[bytes]:
+    require_role(principal, IMPORTERS)
+    report = await importer.get_import(conn, principal, import_id)
+    return Response(
+        importer.rejects_csv(report.rejects),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-rejects.csv"'},
+    )
+
+
 router = Router(
     path="/api",
-    route_handlers=[create_household, search_households, get_household, record_income, reveal_id_number],
+    route_handlers=[
+        create_household,
+        search_households,
+        get_household,
+        record_income,
+        reveal_id_number,
+        import_registry,
+        list_imports,
+        get_import,
+        download_rejects,
+    ],
     tags=["registry"],
 )
