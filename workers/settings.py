@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
@@ -35,7 +36,8 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     """A worker bound to these settings (the CLI and tests use this; arq's CLI is not needed)."""
     options: dict[str, Any] = {
         "functions": FUNCTIONS,
-        "cron_jobs": CRON_JOBS,
+        # arq keeps each cron job's next run on the CronJob itself: a fresh copy per worker.
+        "cron_jobs": [dataclasses.replace(job, next_run=None) for job in CRON_JOBS],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_pool": create_redis(settings),

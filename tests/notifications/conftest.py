@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis
 
+from backend.embedded import redis_server_binary
 from backend.notifications import delivery
 from backend.notifications.service import notify
 from backend.pii import Pii
@@ -17,6 +23,7 @@ from backend.settings import Settings
 from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.notifications import NotificationDraft, NotificationEvent
+from workers.settings import create_worker
 
 TEMPLATE_ID = "tmpl-case-approved"
 # A template as an admin would set one up for "application approved".
@@ -105,3 +112,58 @@ async def row(conn: asyncpg.Connection, notification_id: int) -> asyncpg.Record:
 
 async def openid_of(conn: asyncpg.Connection, user_id: int) -> str:
     return await conn.fetchval("SELECT openid FROM users WHERE id = $1", user_id)
+
+
+class RedisServer:
+    """A private redis-server on a fixed free port that a test may stop and start again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def empty_queue(settings: Settings, redis: ArqRedis) -> None:
+    """No job left over from an earlier test in the session's queue."""
+    await redis.delete(settings.queue_name)
+
+
+async def run_workers(settings: Settings, count: int = 1) -> None:
+    """Real arq workers in burst mode, side by side, until the queue is empty."""
+    workers = [create_worker(settings, burst=True, poll_delay=0.05) for _ in range(count)]
+    try:
+        await asyncio.gather(*(w.async_run() for w in workers))
+    finally:
+        await asyncio.gather(*(w.close() for w in workers))
