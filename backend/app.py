@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend import db
+from backend.applications.routes import router as applications_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
 from backend.health.routes import ROUTES as HEALTH_ROUTES
@@ -22,6 +23,7 @@ from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
 from miniapp_api.farmer import router as farmer_router
+from miniapp_api.helper import router as helper_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -29,6 +31,8 @@ ROUTE_HANDLERS = [
     regions_router,
     registry_router,
     farmer_router,
+    applications_router,
+    helper_router,
     notifications_router,
     inbox_router,
 ]

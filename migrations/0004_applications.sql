@@ -50,9 +50,12 @@ CREATE TABLE applications (
     CHECK (state <> 'returned' OR returned_from IS NOT NULL),
     CHECK (notice_end IS NULL OR notice_end >= notice_start)
 );
--- A household has at most one open case of a kind (drafts count: the farmer keeps editing it).
+-- A household has at most one case of a kind in progress, and at most one unsubmitted draft (a
+-- farmer's draft must not stop a cadre from opening a case; its submit is then refused).
 CREATE UNIQUE INDEX applications_one_open_idx ON applications (household_id, kind)
-    WHERE state NOT IN ('approved', 'rejected', 'withdrawn');
+    WHERE state NOT IN ('draft', 'approved', 'rejected', 'withdrawn');
+CREATE UNIQUE INDEX applications_one_draft_idx ON applications (household_id, kind)
+    WHERE state = 'draft';
 CREATE INDEX applications_household_idx ON applications (household_id);
 CREATE INDEX applications_state_idx ON applications (state, discovered_at)
     WHERE state NOT IN ('approved', 'rejected', 'withdrawn', 'draft');

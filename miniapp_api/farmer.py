@@ -2,19 +2,130 @@
 
 from __future__ import annotations
 
-from litestar import Router, get
+from typing import Annotated
 
-from backend.auth import require_role
-from backend.deps import Caller, Conn
+from litestar import Response, Router, get, post, put
+from litestar.params import FromPath, HeaderParameter, JSONBody
+
+from backend.applications import errors as application_errors
+from backend.applications import reads as applications_reads
+from backend.applications import service as applications
+from backend.auth import require_role, utcnow
+from backend.deps import Caller, Conn, RedisDep
+from backend.notifications.service import enqueue_delivery
 from backend.registry import service as registry
+from schemas.applications import (
+    AnswerReturn,
+    Application,
+    ApplicationDraft,
+    ApplicationSubmit,
+    ApplicationSummary,
+    NoticeItem,
+    Objection,
+    ObjectionRaise,
+    Withdraw,
+)
 from schemas.base import Role
 from schemas.registry import Household
+
+FARMER = {Role.farmer}
 
 
 @get("/household", operation_id="GetMyHousehold")
 async def my_household(conn: Conn, principal: Caller) -> Household:
-    require_role(principal, {Role.farmer})
+    require_role(principal, FARMER)
     return await registry.get_household(conn, principal, principal.household_only or -1)
 
 
-router = Router(path="/api/miniapp/farmer", route_handlers=[my_household], tags=["miniapp-farmer"])
+@put("/applications/draft", operation_id="SaveApplicationDraft")
+async def save_application_draft(data: JSONBody[ApplicationDraft], conn: Conn, principal: Caller) -> Application:
+    """Save what is filled in so far; photos are then uploaded with owner kind `application`."""
+    require_role(principal, FARMER)
+    draft_id = await applications.save_draft(conn, principal, data)
+    return await applications_reads.get_application(conn, principal, draft_id, utcnow())
+
+
+@post("/applications", operation_id="SubmitApplication")
+async def submit_application(
+    data: JSONBody[ApplicationSubmit],
+    conn: Conn,
+    redis: RedisDep,
+    principal: Caller,
+    idempotency_key: Annotated[
+        str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=100)
+    ] = None,
+) -> Response[Application]:
+    """自主申报. Retrying with the same Idempotency-Key returns the same case (200), never a second."""
+    require_role(principal, FARMER)
+    if not idempotency_key:
+        raise application_errors.IdempotencyKeyRequired()
+    result = await applications.submit(conn, principal, idempotency_key, data, utcnow())
+    await enqueue_delivery(redis, result.notification_ids)
+    return Response(result.application, status_code=201 if result.created else 200)
+
+
+@get("/applications", operation_id="ListMyApplications")
+async def list_my_applications(conn: Conn, principal: Caller) -> list[ApplicationSummary]:
+    require_role(principal, FARMER)
+    return await applications_reads.list_household_applications(conn, principal, utcnow())
+
+
+@get("/applications/{case_id:int}", operation_id="GetMyApplication")
+async def get_my_application(case_id: FromPath[int], conn: Conn, principal: Caller) -> Application:
+    """The case with its timeline in plain Chinese and 下一步 (who acts next, by when)."""
+    require_role(principal, FARMER)
+    return await applications_reads.get_application(conn, principal, case_id, utcnow())
+
+
+@post("/applications/{case_id:int}/answer", operation_id="AnswerReturn")
+async def answer_return(
+    case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
+    require_role(principal, FARMER)
+    done = await applications.answer_return(conn, principal, case_id, data, utcnow())
+    return await applications.finish(conn, redis, principal, done, utcnow())
+
+
+@post("/applications/{case_id:int}/withdraw", operation_id="WithdrawApplication")
+async def withdraw_application(
+    case_id: FromPath[int], data: JSONBody[Withdraw], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
+    require_role(principal, FARMER)
+    done = await applications.withdraw(conn, principal, case_id, data, utcnow())
+    return await applications.finish(conn, redis, principal, done, utcnow())
+
+
+@get("/notices", operation_id="ListVillageNotices")
+async def list_village_notices(conn: Conn, principal: Caller) -> list[NoticeItem]:
+    """公示 in the farmer's own village."""
+    require_role(principal, FARMER)
+    return await applications_reads.list_village_notices(conn, principal)
+
+
+@post("/notices/{case_id:int}/objections", operation_id="ObjectToNotice")
+async def object_to_notice(
+    case_id: FromPath[int], data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
+) -> Objection:
+    """异议 about a case on notice in the farmer's village."""
+    require_role(principal, FARMER)
+    now = utcnow()
+    done, objection_id = await applications.raise_objection(conn, principal, case_id, data, now)
+    await enqueue_delivery(redis, done.notification_ids)
+    return Objection(id=objection_id, content=data.content, raised_at=now)
+
+
+router = Router(
+    path="/api/miniapp/farmer",
+    route_handlers=[
+        my_household,
+        save_application_draft,
+        submit_application,
+        list_my_applications,
+        get_my_application,
+        answer_return,
+        withdraw_application,
+        list_village_notices,
+        object_to_notice,
+    ],
+    tags=["miniapp-farmer"],
+)

@@ -1,0 +1,66 @@
+"""Mini-program routes for helpers and grid officers in the field: their task list, cadre
+screening (干部排查) and home verification (入户核实). Thin wrappers over the applications service."""
+
+from __future__ import annotations
+
+from litestar import Router, get, post
+from litestar.params import FromPath, JSONBody
+
+from backend.applications import reads, service
+from backend.applications.rules import VERIFIERS
+from backend.auth import require_role, utcnow
+from backend.deps import Caller, Conn, RedisDep
+from schemas.applications import AnswerReturn, Application, CaseOpen, ReturnForMaterial, TaskList, Verification
+
+
+@get("/tasks", operation_id="ListHelperTasks")
+async def list_tasks(conn: Conn, principal: Caller) -> TaskList:
+    require_role(principal, VERIFIERS)
+    return await reads.list_tasks(conn, principal, utcnow())
+
+
+@post("/applications", operation_id="ReportHousehold")
+async def report_household(data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+    require_role(principal, VERIFIERS)
+    done = await service.open_case(conn, principal, data, utcnow())
+    return await service.finish(conn, redis, principal, done, utcnow())
+
+
+@get("/applications/{case_id:int}", operation_id="GetHelperApplication")
+async def get_application(case_id: FromPath[int], conn: Conn, principal: Caller) -> Application:
+    require_role(principal, VERIFIERS)
+    return await reads.get_application(conn, principal, case_id, utcnow())
+
+
+@post("/applications/{case_id:int}/verify", operation_id="VerifyAtHome")
+async def verify(
+    case_id: FromPath[int], data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
+    require_role(principal, VERIFIERS)
+    done = await service.verify(conn, principal, case_id, data, utcnow())
+    return await service.finish(conn, redis, principal, done, utcnow())
+
+
+@post("/applications/{case_id:int}/return", operation_id="AskForMaterial")
+async def return_for_material(
+    case_id: FromPath[int], data: JSONBody[ReturnForMaterial], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
+    require_role(principal, VERIFIERS)
+    done = await service.return_for_material(conn, principal, case_id, data, utcnow())
+    return await service.finish(conn, redis, principal, done, utcnow())
+
+
+@post("/applications/{case_id:int}/answer-return", operation_id="SupplyMaterial")
+async def answer_return(
+    case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
+    require_role(principal, VERIFIERS)
+    done = await service.answer_return(conn, principal, case_id, data, utcnow())
+    return await service.finish(conn, redis, principal, done, utcnow())
+
+
+router = Router(
+    path="/api/miniapp/helper",
+    route_handlers=[list_tasks, report_household, get_application, verify, return_for_material, answer_return],
+    tags=["miniapp-helper"],
+)
