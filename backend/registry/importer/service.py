@@ -77,7 +77,7 @@ async def import_registry(
         )
         if checked.households:
             try:
-                await _insert_households(conn, pii, batch["id"], checked.households)
+                await insert_households(conn, pii, batch["id"], checked.households)
             except asyncpg.UniqueViolationError:
                 raise errors.ImportCollided() from None
         await audit.record(
@@ -91,9 +91,12 @@ async def import_registry(
     return msgspec.convert({**dict(batch), "rejects": msgspec.to_builtins(checked.rejects)}, ImportReport)
 
 
-async def _insert_households(
-    conn: asyncpg.Connection, pii: Pii, import_id: int, households: list[rules.ImportHousehold]
+async def insert_households(
+    conn: asyncpg.Connection, pii: Pii, import_id: int | None, households: list[rules.ImportHousehold]
 ) -> None:
+    """COPY checked households into staging tables, then insert them and their members set-based.
+
+    Call inside a transaction (the staging tables drop on commit)."""
     await conn.execute(queries.CREATE_STAGING)
     await conn.copy_records_to_table(
         "import_households",

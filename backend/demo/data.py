@@ -1,0 +1,101 @@
+"""The demo's fixed tables: a made-up province under code 66 (no real province has it, so demo
+regions can never be mistaken for real ones), its two counties, the demo staff and the
+consumption-assistance parties. Everything here is invented."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from stdnum.cn import uscc
+
+from schemas.base import Role
+
+PROVINCE = "660000000000"
+CITY = "660100000000"
+COUNTY_SHIMEN = "660121000000"  # 石门县: national key assistance county
+COUNTY_BAISHUI = "660122000000"  # 白水县: provincial key assistance county
+TOWNSHIP_SHIMEN = "660121100000"
+VILLAGE_SHIMEN = "660121100201"  # where the demo village staff, helper and farmer are
+
+# (code, name, parent, poverty-relieved county, key assistance)
+REGIONS: list[tuple[str, str, str | None, bool, str | None]] = [
+    (PROVINCE, "青山省", None, False, None),
+    (CITY, "云溪市", PROVINCE, False, None),
+    (COUNTY_SHIMEN, "石门县", CITY, True, "national"),
+    (COUNTY_BAISHUI, "白水县", CITY, True, "provincial"),
+    (TOWNSHIP_SHIMEN, "石门镇", COUNTY_SHIMEN, False, None),
+    ("660121201000", "龙潭乡", COUNTY_SHIMEN, False, None),
+    ("660122100000", "白水镇", COUNTY_BAISHUI, False, None),
+    ("660122202000", "青林乡", COUNTY_BAISHUI, False, None),
+    (VILLAGE_SHIMEN, "石门村", TOWNSHIP_SHIMEN, False, None),
+    ("660121100202", "河口村", TOWNSHIP_SHIMEN, False, None),
+    ("660121100203", "桃源村", TOWNSHIP_SHIMEN, False, None),
+    ("660121201201", "龙潭村", "660121201000", False, None),
+    ("660121201202", "茶山村", "660121201000", False, None),
+    ("660121201203", "松林村", "660121201000", False, None),
+    ("660122100201", "白水村", "660122100000", False, None),
+    ("660122100202", "杨柳村", "660122100000", False, None),
+    ("660122100203", "清溪村", "660122100000", False, None),
+    ("660122202201", "青林村", "660122202000", False, None),
+    ("660122202202", "竹坪村", "660122202000", False, None),
+    ("660122202203", "梨花村", "660122202000", False, None),
+]
+VILLAGES = [(code, name) for code, name, *_ in REGIONS if code[9:] != "000"]
+REGION_NAMES = {code: name for code, name, *_ in REGIONS}
+
+# 监测范围 (DOMAIN §3): 5,000 yuan is the 2019–2020 reference; later years are the province's
+# yearly configuration, here invented in the range provinces actually set.
+THRESHOLDS_FEN = [
+    (2019, 500_000, "2019–2020年参考标准：人均纯收入5000元（约为国家扶贫标准的1.5倍）"),
+    (2020, 500_000, "2019–2020年参考标准：人均纯收入5000元（约为国家扶贫标准的1.5倍）"),
+    (2021, 600_000, "省级年度监测范围（演示配置）"),
+    (2022, 650_000, "省级年度监测范围（演示配置）"),
+    (2023, 700_000, "省级年度监测范围（演示配置）"),
+    (2024, 730_000, "省级年度监测范围（演示配置）"),
+    (2025, 760_000, "省级年度监测范围（演示配置）"),
+]
+
+HOUSEHOLD_COUNT = 200
+DEMO_RANDOM_SEED = 20_210_101  # the demo is the same on every machine
+DEMO_TODAY = dt.date(2025, 1, 1)  # ages in the demo are computed at this date, so they never drift
+INCOME_YEAR = 2024
+# Real birthplace codes (GB 11643 checks them); demo people were born in these counties.
+BIRTHPLACES = ("522633", "522632", "522634", "522631")
+
+UNION_NAME = "云溪市总工会"
+UNION_APPROVAL_THRESHOLD_FEN = 200_000  # orders above 2,000 yuan need an approver
+UNION_BUDGETS_FEN = [(2024, 30_000_000), (2025, 50_000_000)]
+
+
+def _credit_code(body17: str) -> str:
+    return body17 + uscc.calc_check_digit(body17)
+
+
+# (name, credit code, county) — both in the poverty-relieved 石门县 (DOMAIN §8).
+SUPPLIERS = [
+    ("石门县山珍农业专业合作社", _credit_code("93660121MA6C1Q2R5"), COUNTY_SHIMEN),
+    ("石门县龙潭茶业有限公司", _credit_code("91660121MA7D3K8N2"), COUNTY_SHIMEN),
+]
+# (supplier index, certified product number, name, category, unit, price fen, stock, minimum order)
+PRODUCTS = [
+    (0, "XF-660121-2024-0001", "石门高山土鸡蛋（30枚）", "禽蛋", "盒", 4_800, 500, 10),
+    (0, "XF-660121-2024-0002", "石门香菇干（500克）", "干货", "袋", 6_800, 300, 5),
+    (0, "XF-660121-2024-0003", "石门黑猪腊肉（1千克）", "肉制品", "袋", 12_800, 200, 5),
+    (1, "XF-660121-2024-0011", "龙潭云雾绿茶（250克）", "茶叶", "罐", 15_800, 400, 2),
+    (1, "XF-660121-2024-0012", "龙潭高山红茶（250克）", "茶叶", "罐", 12_800, 400, 2),
+]
+
+# One staff user per role: (role, username, password, region, display name, department).
+STAFF = [
+    (Role.helper, "demo_helper", "fangpin-helper", VILLAGE_SHIMEN, "帮扶干部 刘志强", None),
+    (Role.grid_officer, "demo_grid", "fangpin-grid", VILLAGE_SHIMEN, "信息员 杨春梅", None),
+    (Role.village, "demo_village", "fangpin-village", VILLAGE_SHIMEN, "石门村两委", None),
+    (Role.township, "demo_township", "fangpin-township", TOWNSHIP_SHIMEN, "石门镇", None),
+    (Role.county, "demo_county", "fangpin-county", COUNTY_SHIMEN, "石门县乡村振兴局", None),
+    (Role.department, "demo_department", "fangpin-department", COUNTY_SHIMEN, "石门县医疗保障局", "medical"),
+    (Role.union_buyer, "demo_union_buyer", "fangpin-union-buyer", None, "云溪市总工会 采购员", None),
+    (Role.union_approver, "demo_union_approver", "fangpin-union-approver", None, "云溪市总工会 审批人", None),
+    (Role.supplier, "demo_supplier", "fangpin-supplier", None, "石门县山珍农业专业合作社", None),
+    (Role.admin, "demo_admin", "fangpin-admin", PROVINCE, "系统管理员", None),
+]
+DEMO_FARMER_OPENID = "demo-farmer-openid"
