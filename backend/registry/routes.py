@@ -28,6 +28,8 @@ from schemas.registry_imports import ImportBatch, ImportReport, ImportSource
 REGISTRARS = {Role.village, Role.township, Role.county, Role.admin}
 # Roles that need a full ID number (matching department data, official paperwork).
 FULL_ID_READERS = {Role.county, Role.admin}
+# Line departments see their own data batches, not the registry (README "Roles").
+HOUSEHOLD_READERS = (REGION_ROLES - {Role.department}) | {Role.admin}
 
 
 @post("/households", operation_id="CreateHousehold")
@@ -51,7 +53,7 @@ async def search_households(
     page: Annotated[int, QueryParameter(ge=1)] = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> HouseholdPage:
-    require_role(principal, REGION_ROLES | {Role.admin})
+    require_role(principal, HOUSEHOLD_READERS)
     search = HouseholdSearch(
         household_no=household_no,
         name=name,
@@ -66,7 +68,7 @@ async def search_households(
 
 @get("/households/{household_id:int}", operation_id="GetHousehold")
 async def get_household(household_id: FromPath[int], conn: Conn, principal: Caller) -> Household:
-    require_role(principal, REGION_ROLES | {Role.admin})
+    require_role(principal, HOUSEHOLD_READERS)
     return await service.get_household(conn, principal, household_id)
 
 
