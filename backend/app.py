@@ -17,6 +17,7 @@ from backend.errors import EXCEPTION_HANDLERS
 from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
+from backend.photos.routes import router as photos_router
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.regions.routes import router as regions_router
@@ -35,6 +36,7 @@ ROUTE_HANDLERS = [
     helper_router,
     notifications_router,
     inbox_router,
+    photos_router,
 ]
 
 

@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
+    s3_path_style: bool = True  # MinIO and most self-hosted stores; Aliyun OSS needs false
 
     def key_bytes(self, name: str) -> bytes:
         return base64.b64decode(getattr(self, name))

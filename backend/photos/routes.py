@@ -1,0 +1,100 @@
+"""Photo endpoints: upload and list per owner kind, read one photo, serve signed derivatives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+
+from backend.deps import Caller, Conn, RedisDep, SettingsDep
+from backend.photos import rules, service
+from backend.photos.storage import PhotoStorage, storage_for
+from schemas.photos import OwnerKind, Photo, PhotoList
+
+StorageDep = NamedDependency[PhotoStorage]
+
+# URL segment of each owner kind: POST /api/applications/{id}/photos, …
+OWNER_PATHS = {
+    OwnerKind.application: "applications",
+    OwnerKind.visit: "visits",
+    OwnerKind.product: "products",
+    OwnerKind.order: "orders",
+}
+
+
+def provide_storage(state: State) -> PhotoStorage:
+    return storage_for(state.settings)
+
+
+def _owner_routes(kind: OwnerKind) -> list[Any]:
+    path = f"/{OWNER_PATHS[kind]}/{{owner_id:int}}/photos"
+    title = kind.value.title()
+
+    # The body is streamed by the service with its own cap, hence no framework limit here.
+    @post(path, operation_id=f"Upload{title}Photo", request_max_body_size=None, name=f"photos-upload-{kind}")
+    async def upload(
+        owner_id: FromPath[int],
+        request: Request[Any, Any, Any],
+        conn: Conn,
+        redis: RedisDep,
+        storage: StorageDep,
+        settings: SettingsDep,
+        principal: Caller,
+    ) -> Response[Photo]:
+        photo, created = await service.upload_photo(
+            conn,
+            redis,
+            storage,
+            settings,
+            principal,
+            kind,
+            owner_id,
+            request.stream(),
+            request.headers.get("content-type", ""),
+            request.content_length,
+        )
+        return Response(photo, status_code=201 if created else 200)
+
+    @get(path, operation_id=f"List{title}Photos", name=f"photos-list-{kind}")
+    async def list_photos(owner_id: FromPath[int], conn: Conn, settings: SettingsDep, principal: Caller) -> PhotoList:
+        return await service.list_photos(conn, settings, principal, kind, owner_id)
+
+    return [upload, list_photos]
+
+
+@get("/photos/{photo_id:int}", operation_id="GetPhoto")
+async def get_photo(photo_id: FromPath[int], conn: Conn, settings: SettingsDep, principal: Caller) -> Photo:
+    return await service.get_photo(conn, settings, principal, photo_id)
+
+
+# No Authorization header: the signature is the credential (an <img src> cannot send headers).
+@get("/photos/{photo_id:int}/{variant:str}", operation_id="ServePhoto")
+async def serve_photo(
+    photo_id: FromPath[int],
+    variant: FromPath[str],
+    conn: Conn,
+    storage: StorageDep,
+    settings: SettingsDep,
+    exp: FromQuery[int] = 0,
+    sig: FromQuery[str] = "",
+) -> Response[bytes]:
+    content = await service.read_variant(conn, storage, settings, photo_id, variant, exp, sig)
+    return Response(
+        content,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": f"private, max-age={rules.SIGNED_URL_TTL_S}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+router = Router(
+    path="/api",
+    route_handlers=[*(r for kind in OwnerKind for r in _owner_routes(kind)), get_photo, serve_photo],
+    dependencies={"storage": Provide(provide_storage, sync_to_thread=False)},
+    tags=["photos"],
+)
