@@ -106,7 +106,7 @@ async def transition(
         if step.extra is not None:
             data.update(await step.extra(conn, row))
         await record_event(conn, principal, case_id, step, facts.state, to_state, now, data)
-        ids = await notify_for(conn, principal, row, step, to_state)
+        ids = await notify_for(conn, principal, {**dict(row), **step.changes}, step, to_state)
     return Done(case_id, to_state, ids)
 
 
@@ -155,7 +155,7 @@ async def open_case(
             "assignee_user_id": assignee,
             "helper_user_id": household["helper_user_id"],
         }
-        ids = await notify_for(conn, principal, row, step, to_state)
+        ids = await notify_for(conn, principal, {**dict(row), **step.changes}, step, to_state)
     return Done(case_id, to_state, ids)
 
 
@@ -196,10 +196,13 @@ async def check_attachments(conn: asyncpg.Connection, case_id: int, photo_ids: t
 async def notify_for(
     conn: asyncpg.Connection, principal: Principal, row: Mapping[str, object], step: Step, to_state: CaseState
 ) -> list[int]:
-    """Outbox rows for everyone `rules.NOTIFY` names for this action, never the actor."""
+    """Outbox rows for everyone `rules.NOTIFY` names for this action. Staff are not told of their
+    own step; the household always is (a farmer's own submit gets its 已受理 receipt)."""
     ids: list[int] = []
     for audience, event in rules.NOTIFY[step.action]:
-        users = set(await _audience(conn, audience, row, to_state)) - {principal.user_id}
+        users = set(await _audience(conn, audience, row, to_state))
+        if audience != rules.Audience.farmer:
+            users.discard(principal.user_id)
         title, body = texts.notification(
             event,
             step.action,

@@ -244,7 +244,7 @@ class Audience:
 _WAITING = (Audience.waiting, NotificationEvent.case_waiting)
 _RECEIVED = (Audience.farmer, NotificationEvent.application_received)
 
-# Per action: (audience, event). The actor is never notified of their own step.
+# Per action: (audience, event). Staff are never notified of their own step.
 NOTIFY: dict[Action, tuple[tuple[str, NotificationEvent], ...]] = {
     Action.open: (_RECEIVED, _WAITING),
     Action.submit: (_RECEIVED, _WAITING),
