@@ -137,32 +137,49 @@ def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]]) -> bool:
     return False
 
 
+def _stop_requested(signum: int, frame: object) -> None:
+    # The first Ctrl-C or SIGTERM starts the orderly stop; more of them must not cut it short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     """Everything on a laptop: servers, migrations, demo data, WeChat fake, API and worker."""
-    with resolved_settings() as settings:
+    # Set explicitly: a shell starts `fangpin up &` with SIGINT ignored, and SIGTERM's default
+    # would leave the servers and children running.
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
+    with contextlib.suppress(KeyboardInterrupt), resolved_settings() as settings:
         asyncio.run(_migrate(settings))
         credentials = asyncio.run(_seed(settings))
         env = {**os.environ, **_server_env(settings)}
         fangpin = [sys.executable, "-m", "backend.cli"]
-        commands = [fangpin + ["serve"], fangpin + ["worker"]]
+        commands = {"api": fangpin + ["serve"], "worker": fangpin + ["worker"]}
         if settings.wechat_base_url.startswith("http://127.0.0.1"):
-            commands.append(fangpin + ["wechat-fake"])
-        # Children ignore Ctrl-C from the terminal; this process stops them in order.
-        processes = [subprocess.Popen(c, env=env, preexec_fn=os.setpgrp) for c in commands]
+            commands["wechat-fake"] = fangpin + ["wechat-fake"]
+        processes: dict[str, subprocess.Popen[bytes]] = {}
         url = f"http://{settings.host}:{settings.port}"
         try:
-            if not _wait_healthy(url, processes):
+            # Children ignore Ctrl-C from the terminal; this process stops them in order.
+            for name, command in commands.items():
+                processes[name] = subprocess.Popen(command, env=env, preexec_fn=os.setpgrp)
+            if not _wait_healthy(url, list(processes.values())):
                 print("fangpin up: the API did not become healthy; see the log above", file=sys.stderr)
                 return
             print_credentials(credentials)
             print(f"\nAPI:      {url}\nAPI docs: {url}/schema/swagger\nHealth:   {url}/healthz")
             print(f"WeChat fake: {settings.wechat_base_url}\nPress Ctrl-C to stop.", flush=True)
-            while all(p.poll() is None for p in processes):
+            while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
+            stopped = [name for name, p in processes.items() if p.poll() is not None]
+            print(f"fangpin up: {', '.join(stopped)} stopped; stopping everything", file=sys.stderr)
         except KeyboardInterrupt:
             print("\nstopping...", flush=True)
         finally:
-            _stop(processes)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            _stop(list(processes.values()))
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
