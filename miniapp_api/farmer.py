@@ -38,7 +38,9 @@ async def my_household(conn: Conn, principal: Caller) -> Household:
 
 
 @put("/applications/draft", operation_id="SaveApplicationDraft")
-async def save_application_draft(data: JSONBody[ApplicationDraft], conn: Conn, principal: Caller) -> Application:
+async def save_application_draft(
+    data: JSONBody[ApplicationDraft], conn: Conn, principal: Caller
+) -> Application:
     """Save what is filled in so far; photos are then uploaded with owner kind `application`."""
     require_role(principal, FARMER)
     draft_id = await applications.save_draft(conn, principal, data)

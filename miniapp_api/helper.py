@@ -10,7 +10,14 @@ from backend.applications import reads, service
 from backend.applications.rules import VERIFIERS
 from backend.auth import require_role, utcnow
 from backend.deps import Caller, Conn, RedisDep
-from schemas.applications import AnswerReturn, Application, CaseOpen, ReturnForMaterial, TaskList, Verification
+from schemas.applications import (
+    AnswerReturn,
+    Application,
+    CaseOpen,
+    ReturnForMaterial,
+    TaskList,
+    Verification,
+)
 
 
 @get("/tasks", operation_id="ListHelperTasks")
@@ -20,7 +27,9 @@ async def list_tasks(conn: Conn, principal: Caller) -> TaskList:
 
 
 @post("/applications", operation_id="ReportHousehold")
-async def report_household(data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+async def report_household(
+    data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
     require_role(principal, VERIFIERS)
     done = await service.open_case(conn, principal, data, utcnow())
     return await service.finish(conn, redis, principal, done, utcnow())
@@ -61,6 +70,13 @@ async def answer_return(
 
 router = Router(
     path="/api/miniapp/helper",
-    route_handlers=[list_tasks, report_household, get_application, verify, return_for_material, answer_return],
+    route_handlers=[
+        list_tasks,
+        report_household,
+        get_application,
+        verify,
+        return_for_material,
+        answer_return,
+    ],
     tags=["miniapp-helper"],
 )

@@ -125,7 +125,9 @@ async def open_case(
     move = rules.find_move(kind, None, Action.open, principal.role)
     if principal.role not in rules.OPENERS[source]:
         raise errors.RoleMayNotAct()
-    to_state = rules.check(move, rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, Action.open, local_date(now)))
+    to_state = rules.check(
+        move, rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, Action.open, local_date(now))
+    )
     assignee = principal.user_id if principal.role in rules.VERIFIERS else household["helper_user_id"]
     changes = step.changes
     async with conn.transaction():
@@ -240,5 +242,7 @@ async def _audience(
     roles = rules.WAITING_FOR.get(to_state, frozenset())
     if roles == rules.VERIFIERS and row["assignee_user_id"]:
         return [row["assignee_user_id"]]  # type: ignore[list-item]
-    staff = await conn.fetch(queries.STAFF_COVERING_VILLAGE, sorted(r.value for r in roles), row["village_code"])
+    staff = await conn.fetch(
+        queries.STAFF_COVERING_VILLAGE, sorted(r.value for r in roles), row["village_code"]
+    )
     return [r["id"] for r in staff]

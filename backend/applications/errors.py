@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from backend.applications.texts import ACTION_VERBS, STATE_LABELS
-from schemas.applications import Action, CaseState
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from schemas.applications import Action, CaseState
 
 
 class ApplicationNotFound(NotFound):

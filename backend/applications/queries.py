@@ -10,7 +10,9 @@ SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only}
 # DOMAIN §5: 15 days from discovery, on Asia/Shanghai local dates (see rules.deadline_date).
 DEADLINE = f"((a.discovered_at AT TIME ZONE '{LEGAL_TZ.key}')::date + {DECISION_LIMIT_DAYS})"
 RUNNING = "ARRAY[" + ", ".join(f"'{s.value}'" for s in sorted(RUNNING_STATES)) + "]::text[]"
-OVERDUE = f"(a.state = ANY({RUNNING}) AND ({{now}}::timestamptz AT TIME ZONE '{LEGAL_TZ.key}')::date > {DEADLINE})"
+OVERDUE = (
+    f"(a.state = ANY({RUNNING}) AND ({{now}}::timestamptz AT TIME ZONE '{LEGAL_TZ.key}')::date > {DEADLINE})"
+)
 
 GET_HOUSEHOLD_FOR_CASE = f"""
 SELECT h.id, h.village_code, h.monitoring_status, h.helper_user_id
@@ -70,12 +72,28 @@ FOR UPDATE OF a
 # Columns a transition may change besides state; names come from code, never from a request.
 CHANGEABLE_COLUMNS = frozenset(
     {
-        "source", "assignee_user_id", "discovered_at", "risk_types", "narrative",
-        "declared_income_fen", "declared_rigid_expense_fen", "verified_income_fen",
-        "verified_rigid_expense_fen", "verification_findings", "verification_latitude",
-        "verification_longitude", "verified_at", "verified_by", "notice_start", "notice_end",
-        "monitoring_type", "approved_risk_types", "decision_reason", "negative_list_confirmation",
-        "plan_due_date", "decided_at",
+        "source",
+        "assignee_user_id",
+        "discovered_at",
+        "risk_types",
+        "narrative",
+        "declared_income_fen",
+        "declared_rigid_expense_fen",
+        "verified_income_fen",
+        "verified_rigid_expense_fen",
+        "verification_findings",
+        "verification_latitude",
+        "verification_longitude",
+        "verified_at",
+        "verified_by",
+        "notice_start",
+        "notice_end",
+        "monitoring_type",
+        "approved_risk_types",
+        "decision_reason",
+        "negative_list_confirmation",
+        "plan_due_date",
+        "decided_at",
     }
 )
 

@@ -52,7 +52,17 @@ async def negative_list_hits(conn: asyncpg.Connection, household_id: int) -> lis
     rows = await conn.fetch(queries.NEGATIVE_LIST_HITS, household_id)
     return [
         NegativeListHit(
-            **{k: r[k] for k in ("person_id", "person_name", "id_number_masked", "source_department", "evidence", "loaded_at")},
+            **{
+                k: r[k]
+                for k in (
+                    "person_id",
+                    "person_name",
+                    "id_number_masked",
+                    "source_department",
+                    "evidence",
+                    "loaded_at",
+                )
+            },
             kind=NegativeListKind(r["kind"]),
             kind_label=texts.NEGATIVE_KIND_LABELS[NegativeListKind(r["kind"])],
         )

@@ -35,7 +35,9 @@ CaseId = FromPath[int]
 
 
 @post("/applications", operation_id="OpenApplication")
-async def open_application(data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+async def open_application(
+    data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
     """干部排查: a helper or grid officer opens a case for a household in their scope."""
     done = await service.open_case(conn, principal, data, utcnow())
     return await service.finish(conn, redis, principal, done, utcnow())
@@ -76,7 +78,9 @@ async def get_negative_list_hits(case_id: CaseId, conn: Conn, principal: Caller)
 
 
 @post("/applications/{case_id:int}/verify", operation_id="VerifyApplication")
-async def verify(case_id: CaseId, data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+async def verify(
+    case_id: CaseId, data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
     done = await service.verify(conn, principal, case_id, data, utcnow())
     return await service.finish(conn, redis, principal, done, utcnow())
 
@@ -135,13 +139,17 @@ async def township_review(
 
 
 @post("/applications/{case_id:int}/approve", operation_id="ApproveApplication")
-async def approve(case_id: CaseId, data: JSONBody[Approval], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+async def approve(
+    case_id: CaseId, data: JSONBody[Approval], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
     done = await service.approve(conn, principal, case_id, data, utcnow())
     return await service.finish(conn, redis, principal, done, utcnow())
 
 
 @post("/applications/{case_id:int}/reject", operation_id="RejectApplication")
-async def reject(case_id: CaseId, data: JSONBody[Rejection], conn: Conn, redis: RedisDep, principal: Caller) -> Application:
+async def reject(
+    case_id: CaseId, data: JSONBody[Rejection], conn: Conn, redis: RedisDep, principal: Caller
+) -> Application:
     done = await service.reject(conn, principal, case_id, data, utcnow())
     return await service.finish(conn, redis, principal, done, utcnow())
 

@@ -152,7 +152,13 @@ IDENTIFICATION = _moves(
     Move(CaseState.draft, Action.withdraw, FARMER, CaseState.withdrawn),
     # 入户核实
     Move(CaseState.verification, Action.verify, VERIFIERS, CaseState.village_review, (actor_is_assignee,)),
-    Move(CaseState.verification, Action.return_for_material, VERIFIERS, CaseState.returned, (actor_is_assignee,)),
+    Move(
+        CaseState.verification,
+        Action.return_for_material,
+        VERIFIERS,
+        CaseState.returned,
+        (actor_is_assignee,),
+    ),
     Move(CaseState.verification, Action.withdraw, FARMER, CaseState.withdrawn),
     # 村级民主评议
     Move(CaseState.village_review, Action.village_pass, VILLAGE, CaseState.awaiting_notice),
@@ -170,7 +176,13 @@ IDENTIFICATION = _moves(
     Move(CaseState.awaiting_notice, Action.withdraw, FARMER, CaseState.withdrawn),
     Move(CaseState.in_notice, Action.raise_objection, OBJECTORS, CaseState.in_notice),
     Move(CaseState.in_notice, Action.resolve_objection, VILLAGE | TOWNSHIP, CaseState.in_notice),
-    Move(CaseState.in_notice, Action.end_notice, VILLAGE, CaseState.township_review, (notice_over, no_open_objections)),
+    Move(
+        CaseState.in_notice,
+        Action.end_notice,
+        VILLAGE,
+        CaseState.township_review,
+        (notice_over, no_open_objections),
+    ),
     Move(CaseState.in_notice, Action.withdraw, FARMER, CaseState.withdrawn),
     # 乡镇审核
     Move(CaseState.township_review, Action.township_pass, TOWNSHIP, CaseState.county_approval),
@@ -224,7 +236,11 @@ def deadline_date(discovered_at: dt.datetime) -> dt.date:
 
 
 def is_overdue(state: CaseState, discovered_at: dt.datetime | None, now: dt.datetime) -> bool:
-    return state in RUNNING_STATES and discovered_at is not None and local_date(now) > deadline_date(discovered_at)
+    return (
+        state in RUNNING_STATES
+        and discovered_at is not None
+        and local_date(now) > deadline_date(discovered_at)
+    )
 
 
 def plan_due_date(approved_at: dt.datetime) -> dt.date:

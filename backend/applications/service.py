@@ -51,7 +51,9 @@ async def finish(
     return await reads.get_application(conn, principal, done.application_id, now)
 
 
-async def _household_in_scope(conn: asyncpg.Connection, principal: Principal, household_id: int) -> asyncpg.Record:
+async def _household_in_scope(
+    conn: asyncpg.Connection, principal: Principal, household_id: int
+) -> asyncpg.Record:
     household = await conn.fetchrow(
         queries.GET_HOUSEHOLD_FOR_CASE, household_id, principal.region_like, principal.household_only
     )
@@ -105,8 +107,15 @@ async def save_draft(conn: asyncpg.Connection, principal: Principal, data: Appli
     async with conn.transaction():
         if await conn.fetchval(queries.HAS_OPEN_CASE, household_id, CaseKind.identification.value):
             raise errors.OpenApplicationExists()
-        draft_id = await conn.fetchval(queries.GET_DRAFT_FOR_HOUSEHOLD, household_id, CaseKind.identification.value)
-        values = (content["risk_types"], content["narrative"], content["declared_income_fen"], content["declared_rigid_expense_fen"])
+        draft_id = await conn.fetchval(
+            queries.GET_DRAFT_FOR_HOUSEHOLD, household_id, CaseKind.identification.value
+        )
+        values = (
+            content["risk_types"],
+            content["narrative"],
+            content["declared_income_fen"],
+            content["declared_rigid_expense_fen"],
+        )
         if draft_id is not None:
             await conn.execute(queries.UPDATE_DRAFT, draft_id, *values)
             return draft_id
@@ -150,7 +159,9 @@ async def submit(
         household = await _household_in_scope(conn, principal, household_id)
         if await conn.fetchval(queries.HAS_OPEN_CASE, household_id, CaseKind.identification.value):
             raise errors.OpenApplicationExists()
-        draft_id = await conn.fetchval(queries.GET_DRAFT_FOR_HOUSEHOLD, household_id, CaseKind.identification.value)
+        draft_id = await conn.fetchval(
+            queries.GET_DRAFT_FOR_HOUSEHOLD, household_id, CaseKind.identification.value
+        )
         if draft_id is None:
             draft_id = await save_draft(conn, principal, ApplicationDraft())
         step = Step(
@@ -161,14 +172,18 @@ async def submit(
         )
         done = await engine.transition(conn, principal, draft_id, step, now)
         view = await reads.get_application(conn, principal, draft_id, now)
-        await conn.execute(queries.FINISH_SUBMIT_KEY, principal.user_id, key, draft_id, msgspec.to_builtins(view))
+        await conn.execute(
+            queries.FINISH_SUBMIT_KEY, principal.user_id, key, draft_id, msgspec.to_builtins(view)
+        )
     return Submitted(view, True, done.notification_ids)
 
 
 # ---- identification steps ----
 
 
-async def verify(conn: asyncpg.Connection, principal: Principal, case_id: int, data: Verification, now: dt.datetime) -> Done:
+async def verify(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: Verification, now: dt.datetime
+) -> Done:
     """入户核实 by the assigned helper or grid officer, with figures, findings and where it was recorded."""
     step = Step(
         Action.verify,
@@ -212,7 +227,9 @@ async def village_review(
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def start_notice(conn: asyncpg.Connection, principal: Principal, case_id: int, data: NoticeStart, now: dt.datetime) -> Done:
+async def start_notice(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: NoticeStart, now: dt.datetime
+) -> Done:
     step = Step(
         Action.start_notice,
         comment=data.comment,
@@ -240,7 +257,9 @@ async def raise_objection(
     created: list[int] = []
 
     async def insert(c: asyncpg.Connection, _: asyncpg.Record) -> Mapping[str, object]:
-        created.append(await c.fetchval(queries.INSERT_OBJECTION, case_id, principal.user_id, data.content, now))
+        created.append(
+            await c.fetchval(queries.INSERT_OBJECTION, case_id, principal.user_id, data.content, now)
+        )
         return {"objection_id": created[0]}
 
     step = Step(Action.raise_objection, comment=data.content, extra=insert)
@@ -250,10 +269,20 @@ async def raise_objection(
 
 
 async def resolve_objection(
-    conn: asyncpg.Connection, principal: Principal, case_id: int, objection_id: int, data: ObjectionResolve, now: dt.datetime
+    conn: asyncpg.Connection,
+    principal: Principal,
+    case_id: int,
+    objection_id: int,
+    data: ObjectionResolve,
+    now: dt.datetime,
 ) -> Done:
     async def resolve(c: asyncpg.Connection, _: asyncpg.Record) -> Mapping[str, object]:
-        if await c.fetchval(queries.RESOLVE_OBJECTION, case_id, objection_id, principal.user_id, data.note, now) is None:
+        if (
+            await c.fetchval(
+                queries.RESOLVE_OBJECTION, case_id, objection_id, principal.user_id, data.note, now
+            )
+            is None
+        ):
             existing = await c.fetchrow(queries.GET_OBJECTION, case_id, objection_id)
             raise errors.ObjectionNotFound() if existing is None else errors.ObjectionAlreadyResolved()
         return {"objection_id": objection_id}
@@ -262,17 +291,23 @@ async def resolve_objection(
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def end_notice(conn: asyncpg.Connection, principal: Principal, case_id: int, data: StepComment, now: dt.datetime) -> Done:
+async def end_notice(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: StepComment, now: dt.datetime
+) -> Done:
     step = Step(Action.end_notice, comment=data.comment, version=data.version)
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def township_pass(conn: asyncpg.Connection, principal: Principal, case_id: int, data: StepComment, now: dt.datetime) -> Done:
+async def township_pass(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: StepComment, now: dt.datetime
+) -> Done:
     step = Step(Action.township_pass, comment=data.comment, version=data.version)
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def approve(conn: asyncpg.Connection, principal: Principal, case_id: int, data: Approval, now: dt.datetime) -> Done:
+async def approve(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: Approval, now: dt.datetime
+) -> Done:
     """县级审定: the household becomes `monitoring`; the plan is due 10 working days later.
     Negative-list hits need `negative_list_confirmation` (DOMAIN §7.3)."""
     plan_due = rules.plan_due_date(now)
@@ -294,13 +329,19 @@ async def approve(conn: asyncpg.Connection, principal: Principal, case_id: int, 
             "decided_at": now,
             "negative_list_confirmation": data.negative_list_confirmation or None,
         },
-        data={"monitoring_type": data.monitoring_type.value, "risk_types": risk_types, "plan_due_date": plan_due.isoformat()},
+        data={
+            "monitoring_type": data.monitoring_type.value,
+            "risk_types": risk_types,
+            "plan_due_date": plan_due.isoformat(),
+        },
         extra=enrol,
     )
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def reject(conn: asyncpg.Connection, principal: Principal, case_id: int, data: Rejection, now: dt.datetime) -> Done:
+async def reject(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: Rejection, now: dt.datetime
+) -> Done:
     step = Step(
         Action.reject,
         comment=data.reason,
@@ -323,10 +364,14 @@ async def return_for_material(
 async def answer_return(
     conn: asyncpg.Connection, principal: Principal, case_id: int, data: AnswerReturn, now: dt.datetime
 ) -> Done:
-    step = Step(Action.answer_return, comment=data.comment, attachments=tuple(data.photo_ids), version=data.version)
+    step = Step(
+        Action.answer_return, comment=data.comment, attachments=tuple(data.photo_ids), version=data.version
+    )
     return await engine.transition(conn, principal, case_id, step, now)
 
 
-async def withdraw(conn: asyncpg.Connection, principal: Principal, case_id: int, data: Withdraw, now: dt.datetime) -> Done:
+async def withdraw(
+    conn: asyncpg.Connection, principal: Principal, case_id: int, data: Withdraw, now: dt.datetime
+) -> Done:
     step = Step(Action.withdraw, comment=data.reason, version=data.version)
     return await engine.transition(conn, principal, case_id, step, now)

@@ -175,7 +175,12 @@ def next_step(
 
 
 def notification(
-    event: NotificationEvent, action: Action, new_state: CaseState, *, reason: str = "", due: dt.date | None = None
+    event: NotificationEvent,
+    action: Action,
+    new_state: CaseState,
+    *,
+    reason: str = "",
+    due: dt.date | None = None,
 ) -> tuple[str, str]:
     """(title, body) of a notification about a case."""
     match event:
@@ -191,7 +196,10 @@ def notification(
             return "申请未通过", f"您家的申请未通过，原因：{reason}"
         case _:
             if action is Action.approve:
-                return "请制定帮扶计划", f"有一户已纳入监测，请在{md(due) if due else ''}前落实帮扶计划（一户一策）。"
+                return (
+                    "请制定帮扶计划",
+                    f"有一户已纳入监测，请在{md(due) if due else ''}前落实帮扶计划（一户一策）。",
+                )
             if action is Action.raise_objection:
                 return "公示收到异议", "有一份公示中的申请收到异议，请核实处理。"
             return "有申请等您办理", f"有一份申请等您办理：{STATE_LABELS[new_state]}。"

@@ -50,8 +50,19 @@ class Flow:
     def user(self, role: Role) -> User:
         return self.world.farmer if role is Role.farmer else self.world.user(role)  # type: ignore[return-value]
 
-    async def call(self, method: str, user: User, path: str, json: Any = None, *, expect: int | None = None, headers: dict[str, str] | None = None) -> Any:
-        response = await self.client.request(method, path, json=json, headers={**user.headers, **(headers or {})})
+    async def call(
+        self,
+        method: str,
+        user: User,
+        path: str,
+        json: Any = None,
+        *,
+        expect: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        response = await self.client.request(
+            method, path, json=json, headers={**user.headers, **(headers or {})}
+        )
         if expect is not None:
             assert response.status_code == expect, response.text
         return response
@@ -59,7 +70,9 @@ class Flow:
     async def post(self, user: User, path: str, json: Any = None, expect: int = 201) -> dict[str, Any]:
         return (await self.call("POST", user, path, json if json is not None else {}, expect=expect)).json()
 
-    async def submit(self, body: dict[str, Any] | None = None, key: str | None = None, expect: int = 201) -> dict[str, Any]:
+    async def submit(
+        self, body: dict[str, Any] | None = None, key: str | None = None, expect: int = 201
+    ) -> dict[str, Any]:
         response = await self.call(
             "POST",
             self.world.farmer,  # type: ignore[arg-type]
@@ -70,7 +83,9 @@ class Flow:
         )
         return response.json()
 
-    async def step(self, role: Role, case_id: int, path: str, json: Any = None, expect: int = 201) -> dict[str, Any]:
+    async def step(
+        self, role: Role, case_id: int, path: str, json: Any = None, expect: int = 201
+    ) -> dict[str, Any]:
         return await self.post(self.user(role), f"/api/applications/{case_id}/{path}", json, expect)
 
     async def backdate_notice(self, case_id: int, days_ago: int = 1) -> None:
@@ -88,8 +103,18 @@ class Flow:
         case_id = (await self.submit())["id"]
         order = [
             ("village_review", Role.helper, "verify", VERIFICATION),
-            ("awaiting_notice", Role.village, "village-review", {"passed": True, "minutes": "到会23人，全票同意。"}),
-            ("in_notice", Role.village, "notice", {"start_date": str(today()), "end_date": str(today() + dt.timedelta(days=5))}),
+            (
+                "awaiting_notice",
+                Role.village,
+                "village-review",
+                {"passed": True, "minutes": "到会23人，全票同意。"},
+            ),
+            (
+                "in_notice",
+                Role.village,
+                "notice",
+                {"start_date": str(today()), "end_date": str(today() + dt.timedelta(days=5))},
+            ),
             ("township_review", Role.village, "end-notice", {}),
             ("county_approval", Role.township, "township-review", {"comment": "材料齐全"}),
         ]

@@ -18,7 +18,15 @@ S = CaseState
 A = Action
 VERIFY = {Role.helper, Role.grid_officer}
 STAFF = VERIFY | {Role.village, Role.township, Role.county}
-OPEN_STATES = [S.verification, S.village_review, S.awaiting_notice, S.in_notice, S.township_review, S.county_approval, S.returned]
+OPEN_STATES = [
+    S.verification,
+    S.village_review,
+    S.awaiting_notice,
+    S.in_notice,
+    S.township_review,
+    S.county_approval,
+    S.returned,
+]
 
 # The specification, written out independently of rules.IDENTIFICATION: who may do what, where.
 ALLOWED: dict[tuple[CaseState | None, Action], set[Role]] = {
@@ -77,8 +85,16 @@ def test_illegal_move_message_names_the_state_in_chinese() -> None:
     assert "村内公示中" in refused.value.message
 
 
-def _attempt(role: Role = Role.village, *, notice: NoticeStart | None = None, today: dt.date = dt.date(2025, 9, 1), **kw: str) -> rules.Attempt:
-    return rules.Attempt(Principal(user_id=7, role=role, region_code="450102001001"), A.start_notice, today, notice, **kw)
+def _attempt(
+    role: Role = Role.village,
+    *,
+    notice: NoticeStart | None = None,
+    today: dt.date = dt.date(2025, 9, 1),
+    **kw: str,
+) -> rules.Attempt:
+    return rules.Attempt(
+        Principal(user_id=7, role=role, region_code="450102001001"), A.start_notice, today, notice, **kw
+    )
 
 
 def _facts(**kw: object) -> rules.CaseFacts:
@@ -110,7 +126,9 @@ def test_notice_ends_only_after_its_last_day_and_without_open_objections() -> No
 def test_negative_list_hit_needs_a_confirmation_comment_but_does_not_reject() -> None:
     move = rules.IDENTIFICATION[(S.county_approval, A.approve)]
     with pytest.raises(errors.NegativeListNotConfirmed):
-        rules.check(move, _facts(negative_list_hits=2), _attempt(Role.county, negative_list_confirmation="  "))
+        rules.check(
+            move, _facts(negative_list_hits=2), _attempt(Role.county, negative_list_confirmation="  ")
+        )
     confirmed = _attempt(Role.county, negative_list_confirmation="车辆为已报废的农用三轮车，经核实不影响认定")
     assert rules.check(move, _facts(negative_list_hits=2), confirmed) is S.approved
 
@@ -168,15 +186,21 @@ def test_fifteen_day_deadline_on_shanghai_dates() -> None:
 
 def test_timeline_lines_read_as_plain_chinese() -> None:
     assert texts.describe(A.village_pass, Role.village, {}) == "村委会已完成民主评议，结果：通过"
-    assert texts.describe(A.start_notice, Role.village, {"start_date": "2025-09-01", "end_date": "2025-09-06"}) == (
-        "已在村内公示，公示期9月1日至9月6日"
+    assert texts.describe(
+        A.start_notice, Role.village, {"start_date": "2025-09-01", "end_date": "2025-09-06"}
+    ) == ("已在村内公示，公示期9月1日至9月6日")
+    assert "原因：家庭收入高于监测范围" in texts.describe(
+        A.reject, Role.county, {"reason": "家庭收入高于监测范围"}
     )
-    assert "原因：家庭收入高于监测范围" in texts.describe(A.reject, Role.county, {"reason": "家庭收入高于监测范围"})
 
 
 def test_every_waiting_state_names_the_next_step() -> None:
     for state in rules.RUNNING_STATES:
         step = texts.next_step(
-            state, deadline=dt.date(2025, 9, 16), notice_end=dt.date(2025, 9, 6), plan_due=None, return_reason="户口本"
+            state,
+            deadline=dt.date(2025, 9, 16),
+            notice_end=dt.date(2025, 9, 6),
+            plan_due=None,
+            return_reason="户口本",
         )
         assert step is not None and step.who and step.what, state

@@ -20,7 +20,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 APPROVAL = Approval(monitoring_type=MonitoringType.marginal, risk_types=[RiskType.illness])
 
 
-async def test_plan_due_date_across_national_day_with_swapped_workdays(flow: Flow, pool: asyncpg.Pool) -> None:
+async def test_plan_due_date_across_national_day_with_swapped_workdays(
+    flow: Flow, pool: asyncpg.Pool
+) -> None:
     case_id = await flow.to_state("county_approval")
     county = flow.world.user(Role.county).principal
     approved_at = dt.datetime(2025, 9, 26, 15, 0, tzinfo=SHANGHAI)  # the Friday before National Day
@@ -45,14 +47,20 @@ async def test_approval_beyond_the_calendar_data_changes_nothing(flow: Flow, poo
             await service.approve(conn, county, case_id, APPROVAL, dt.datetime(2099, 12, 20, tzinfo=SHANGHAI))
     assert await pool.fetchval("SELECT state FROM applications WHERE id = $1", case_id) == "county_approval"
     assert await pool.fetchval("SELECT count(*) FROM application_events") == before
-    household = await pool.fetchval("SELECT monitoring_status FROM households WHERE id = $1", flow.world.households["a1a"].id)
+    household = await pool.fetchval(
+        "SELECT monitoring_status FROM households WHERE id = $1", flow.world.households["a1a"].id
+    )
     assert household == "none"
 
 
 async def test_each_step_notifies_the_right_people(flow: Flow) -> None:
     world = flow.world
     farmer, helper = world.farmer.id, world.user(Role.helper).id  # type: ignore[union-attr]
-    village, township, county = world.user(Role.village).id, world.user(Role.township).id, world.user(Role.county).id
+    village, township, county = (
+        world.user(Role.village).id,
+        world.user(Role.township).id,
+        world.user(Role.county).id,
+    )
 
     async def after(action):  # the rows written by one step
         mark = await flow.last_notification_id()
@@ -66,21 +74,51 @@ async def test_each_step_notifies_the_right_people(flow: Flow) -> None:
         case_id = (await flow.submit())["id"]
 
     assert await after(submit) == sorted([(farmer, "application_received"), (helper, "case_waiting")])
-    assert await after(lambda: flow.step(Role.helper, case_id, "verify", VERIFICATION)) == [(village, "case_waiting")]
+    assert await after(lambda: flow.step(Role.helper, case_id, "verify", VERIFICATION)) == [
+        (village, "case_waiting")
+    ]
     # The village user who reviewed is the one who posts the notice: nobody else to tell.
-    assert await after(lambda: flow.step(Role.village, case_id, "village-review", {"passed": True, "minutes": "通过"})) == []
+    assert (
+        await after(
+            lambda: flow.step(Role.village, case_id, "village-review", {"passed": True, "minutes": "通过"})
+        )
+        == []
+    )
     notice = {"start_date": str(today()), "end_date": str(today() + dt.timedelta(days=5))}
-    assert await after(lambda: flow.step(Role.village, case_id, "notice", notice)) == [(farmer, "application_in_notice")]
-    objection = lambda: flow.post(flow.neighbour, f"/api/miniapp/farmer/notices/{case_id}/objections", {"content": "有疑问"})  # noqa: E731
+    assert await after(lambda: flow.step(Role.village, case_id, "notice", notice)) == [
+        (farmer, "application_in_notice")
+    ]
+
+    def objection():
+        return flow.post(
+            flow.neighbour, f"/api/miniapp/farmer/notices/{case_id}/objections", {"content": "有疑问"}
+        )
+
     assert await after(objection) == [(village, "case_waiting")]
-    objection_id = await flow.pool.fetchval("SELECT id FROM application_objections WHERE application_id = $1", case_id)
-    assert await after(lambda: flow.step(Role.village, case_id, f"objections/{objection_id}/resolve", {"note": "已核实"})) == []
+    objection_id = await flow.pool.fetchval(
+        "SELECT id FROM application_objections WHERE application_id = $1", case_id
+    )
+    assert (
+        await after(
+            lambda: flow.step(Role.village, case_id, f"objections/{objection_id}/resolve", {"note": "已核实"})
+        )
+        == []
+    )
     await flow.backdate_notice(case_id)
-    assert await after(lambda: flow.step(Role.village, case_id, "end-notice", {})) == [(township, "case_waiting")]
-    assert await after(lambda: flow.step(Role.township, case_id, "township-review", {})) == [(county, "case_waiting")]
+    assert await after(lambda: flow.step(Role.village, case_id, "end-notice", {})) == [
+        (township, "case_waiting")
+    ]
+    assert await after(lambda: flow.step(Role.township, case_id, "township-review", {})) == [
+        (county, "case_waiting")
+    ]
     returned = await after(lambda: flow.step(Role.county, case_id, "return", {"reason": "补充低保证明"}))
     assert returned == sorted([(farmer, "application_returned"), (helper, "application_returned")])
-    answer = lambda: flow.post(world.farmer, f"/api/miniapp/farmer/applications/{case_id}/answer", {"comment": "已补充"})  # type: ignore[arg-type]  # noqa: E731
+
+    def answer():
+        return flow.post(
+            world.farmer, f"/api/miniapp/farmer/applications/{case_id}/answer", {"comment": "已补充"}
+        )  # type: ignore[arg-type]
+
     assert await after(answer) == [(county, "case_waiting")]
     approve = {"monitoring_type": "marginal", "risk_types": ["illness"]}
     assert await after(lambda: flow.step(Role.county, case_id, "approve", approve)) == sorted(
@@ -89,7 +127,10 @@ async def test_each_step_notifies_the_right_people(flow: Flow) -> None:
     # Staff of county B were never told anything; the neighbour only about nothing.
     strangers = {u.id for u in world.other_county.values()} | {flow.neighbour.id}
     assert not strangers & {r["user_id"] for r in await flow.pool.fetch("SELECT user_id FROM notifications")}
-    rows = await flow.pool.fetch("SELECT title, body, data FROM notifications WHERE event = 'application_returned' AND user_id = $1", farmer)
+    rows = await flow.pool.fetch(
+        "SELECT title, body, data FROM notifications WHERE event = 'application_returned' AND user_id = $1",
+        farmer,
+    )
     assert "补充低保证明" in rows[0]["body"] and rows[0]["data"]["application_id"] == str(case_id)
 
 
@@ -105,7 +146,8 @@ async def test_rejection_notifies_the_farmer_with_the_reason(flow: Flow) -> None
 async def _photo(pool: asyncpg.Pool, owner_id: int, uploader: int) -> int:
     sha = hashlib.sha256(f"{owner_id}-{uploader}".encode()).digest()
     await pool.execute(
-        "INSERT INTO photo_blobs (sha256, format, size_bytes, width, height) VALUES ($1, 'jpeg', 1000, 10, 10)", sha
+        "INSERT INTO photo_blobs (sha256, format, size_bytes, width, height) VALUES ($1, 'jpeg', 1000, 10, 10)",
+        sha,
     )
     return await pool.fetchval(
         "INSERT INTO photos (owner_kind, owner_id, uploaded_by, sha256) VALUES ('application', $1, $2, $3) RETURNING id",
@@ -119,10 +161,16 @@ async def test_attachments_must_be_photos_of_this_case(flow: Flow, pool: asyncpg
     if not await pool.fetchval("SELECT to_regclass('public.photos') IS NOT NULL"):
         pytest.skip("photos table (migration 0005) not present")
     farmer = flow.world.farmer
-    draft = (await flow.call("PUT", farmer, "/api/miniapp/farmer/applications/draft", {"narrative": "草稿"}, expect=200)).json()  # type: ignore[arg-type]
+    draft = (
+        await flow.call(
+            "PUT", farmer, "/api/miniapp/farmer/applications/draft", {"narrative": "草稿"}, expect=200
+        )
+    ).json()  # type: ignore[arg-type]
     mine = await _photo(pool, draft["id"], farmer.id)  # type: ignore[union-attr]
     elsewhere = await _photo(pool, draft["id"] + 1000, farmer.id)  # type: ignore[union-attr]
-    refused = await flow.submit({"risk_types": ["illness"], "narrative": "看病花钱多", "photo_ids": [mine, elsewhere]}, expect=422)
+    refused = await flow.submit(
+        {"risk_types": ["illness"], "narrative": "看病花钱多", "photo_ids": [mine, elsewhere]}, expect=422
+    )
     assert refused["code"] == "photo_not_on_application"
     assert await pool.fetchval("SELECT state FROM applications WHERE id = $1", draft["id"]) == "draft"
     case = await flow.submit({"risk_types": ["illness"], "narrative": "看病花钱多", "photo_ids": [mine]})
