@@ -123,7 +123,7 @@ async def open_case(
     """Open a case straight into verification for a household already checked to be in scope.
     Cadre screening and department alerts both come through here."""
     move = rules.find_move(kind, None, Action.open, principal.role)
-    if principal.role not in rules.OPENERS[source]:
+    if principal.role not in rules.OPENERS.get(source, frozenset()):
         raise errors.RoleMayNotAct()
     to_state = rules.check(
         move, rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, Action.open, local_date(now))
