@@ -236,13 +236,25 @@ LIMIT $6 OFFSET $7
 """
 
 # The cases waiting for a role: its states; verifiers see unassigned cases and their own.
-LIST_TASKS = f"""
-SELECT {SUMMARY_COLUMNS.format(now="$3")}
+TASK_FILTER = f"""
 {CASE_FROM}
 WHERE {SCOPE.format(like="$1", only="$2")}
   AND a.state = ANY($4::text[])
   AND ($5::bigint IS NULL OR a.assignee_user_id IS NULL OR a.assignee_user_id = $5)
+"""
+
+LIST_TASKS = f"""
+SELECT {SUMMARY_COLUMNS.format(now="$3")}
+{TASK_FILTER}
 ORDER BY {DEADLINE}, a.id
+LIMIT $6 OFFSET $7
+"""
+
+# The counts over the whole list, not just the page shown.
+COUNT_TASKS = f"""
+SELECT a.state, count(*) AS waiting, count(*) FILTER (WHERE {OVERDUE.format(now="$3")}) AS overdue
+{TASK_FILTER}
+GROUP BY a.state
 """
 
 LIST_HOUSEHOLD_CASES = f"""

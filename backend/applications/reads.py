@@ -153,18 +153,22 @@ async def list_applications(
     return ApplicationPage(items=_summaries(rows), meta=PageMeta(total=total, page=page, page_size=page_size))
 
 
-async def list_tasks(conn: asyncpg.Connection, principal: Principal, now: dt.datetime) -> TaskList:
-    """The cases waiting for the caller's role inside their scope, ordered by deadline."""
+async def list_tasks(
+    conn: asyncpg.Connection, principal: Principal, now: dt.datetime, *, page: int = 1, page_size: int = 50
+) -> TaskList:
+    """The cases waiting for the caller's role inside their scope, soonest deadline first; the
+    counts cover the whole list."""
     states = sorted(s.value for s, roles in rules.WAITING_FOR.items() if principal.role in roles)
     only_mine = principal.user_id if principal.role in rules.VERIFIERS else None
-    rows = await conn.fetch(
-        queries.LIST_TASKS, principal.region_like, principal.household_only, now, states, only_mine
+    scope = (principal.region_like, principal.household_only, now, states, only_mine)
+    rows = await conn.fetch(queries.LIST_TASKS, *scope, page_size, (page - 1) * page_size)
+    counts = await conn.fetch(queries.COUNT_TASKS, *scope)
+    return TaskList(
+        items=_summaries(rows),
+        total=sum(c["waiting"] for c in counts),
+        overdue=sum(c["overdue"] for c in counts),
+        by_state={c["state"]: c["waiting"] for c in counts},
     )
-    items = _summaries(rows)
-    by_state: dict[str, int] = {}
-    for item in items:
-        by_state[item.state.value] = by_state.get(item.state.value, 0) + 1
-    return TaskList(items=items, total=len(items), overdue=sum(i.overdue for i in items), by_state=by_state)
 
 
 async def list_household_applications(

@@ -59,9 +59,14 @@ async def list_applications(
 
 
 @get("/applications/tasks", operation_id="ListMyTasks")
-async def list_tasks(conn: Conn, principal: Caller) -> TaskList:
+async def list_tasks(
+    conn: Conn,
+    principal: Caller,
+    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+) -> TaskList:
     require_role(principal, rules.REGION_STAFF)
-    return await reads.list_tasks(conn, principal, utcnow())
+    return await reads.list_tasks(conn, principal, utcnow(), page=page, page_size=page_size)
 
 
 @get("/applications/{case_id:int}", operation_id="GetApplication")

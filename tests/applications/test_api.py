@@ -412,6 +412,10 @@ async def test_task_lists_are_ordered_by_deadline_with_counts(
         ids[1],
     ]  # oldest discovery, soonest deadline first
     assert grid_tasks["by_state"] == {"verification": 2}
+    first_page = (
+        await flow.call("GET", world.user(Role.grid_officer), "/api/applications/tasks?page_size=1", expect=200)
+    ).json()
+    assert [t["id"] for t in first_page["items"]] == [ids[2]] and first_page["total"] == 2
     assert (await flow.call("GET", helper, "/api/applications/tasks", expect=200)).json()[
         "total"
     ] == 0  # assigned elsewhere
