@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from arq import Retry, cron
+from arq import Retry, cron, func
 
 from backend.photos import service
 from backend.photos.storage import StorageUnavailable, StoredObjectMissing, storage_for
@@ -31,8 +31,12 @@ async def photos_process(ctx: dict[str, Any], photo_id: int) -> str:
 
 async def photos_sweep(ctx: dict[str, Any]) -> int:
     worker = WorkerContext(ctx)
-    return await service.enqueue_stuck_photos(worker.db, worker.redis, older_than_s=STUCK_AFTER_S, limit=SWEEP_BATCH)
+    return await service.enqueue_stuck_photos(
+        worker.db, worker.redis, worker.settings, older_than_s=STUCK_AFTER_S, limit=SWEEP_BATCH
+    )
 
 
-FUNCTIONS = [photos_process]
+# No result kept: the job id then only blocks while a job is queued or running, so the sweep can
+# queue a photo again at once if its job was lost.
+FUNCTIONS = [func(photos_process, keep_result=0)]
 CRON_JOBS = [cron(photos_sweep, minute=None, second=30, run_at_startup=True, timeout=120)]

@@ -149,7 +149,11 @@ def make_derivatives(original: bytes, *, draft: bool = True) -> Derivatives:
         orientation = _pending_orientation(image, read_exif(image))
         if draft and image.format in ("JPEG", "MPO"):
             image.draft("RGB", rules.fit_within(image.width, image.height, rules.DISPLAY_LONG_SIDE_PX))
-        display = _shrink(_flatten(image), rules.DISPLAY_LONG_SIDE_PX)
+        try:
+            pixels = _flatten(image)
+        except (OSError, SyntaxError, ValueError, struct.error):
+            raise errors.PhotoDamaged() from None  # complete, but broken inside the picture data
+        display = _shrink(pixels, rules.DISPLAY_LONG_SIDE_PX)
         method = rules.ORIENTATION_TRANSPOSE.get(orientation or 1)
         if method is not None:
             display = display.transpose(Image.Transpose[method])

@@ -35,9 +35,9 @@ log = logging.getLogger("fangpin.photos")
 PROCESS_JOB = "photos_process"
 
 
-def process_job_id(photo_id: int) -> str:
+def process_job_id(settings: Settings, photo_id: int) -> str:
     """One queued job per photo: the upload and the sweep never queue it twice."""
-    return f"{PROCESS_JOB}:{photo_id}"
+    return f"{settings.redis_prefix}{PROCESS_JOB}:{photo_id}"
 
 
 async def _owner_in_view(conn: asyncpg.Connection, principal: Principal, kind: OwnerKind, owner_id: int) -> rules.OwnerScope:
@@ -72,7 +72,7 @@ async def upload_photo(
         inspection = await asyncio.to_thread(imaging.inspect, upload.path)
         photo_id, created, ready = await _store(conn, storage, principal, kind, owner_id, owner, upload, form, inspection)
     if not ready:
-        await enqueue_after_commit(redis, PROCESS_JOB, photo_id, _job_id=process_job_id(photo_id))
+        await enqueue_after_commit(redis, PROCESS_JOB, photo_id, _job_id=process_job_id(settings, photo_id))
     return await get_photo(conn, settings, principal, photo_id), created
 
 
@@ -284,10 +284,12 @@ async def process_photo(pool: asyncpg.Pool, storage: PhotoStorage, photo_id: int
     return PhotoStatus.ready.value
 
 
-async def enqueue_stuck_photos(pool: asyncpg.Pool, redis: ArqRedis, *, older_than_s: int, limit: int) -> int:
+async def enqueue_stuck_photos(
+    pool: asyncpg.Pool, redis: ArqRedis, settings: Settings, *, older_than_s: int, limit: int
+) -> int:
     """Queues photos still processing after `older_than_s` (their job was never queued: Redis was
     down at upload, or the job was lost). Returns how many were found."""
     ids = [r["id"] for r in await pool.fetch(queries.LIST_STUCK_PHOTO_IDS, older_than_s, limit)]
     for photo_id in ids:
-        await enqueue_after_commit(redis, PROCESS_JOB, photo_id, _job_id=process_job_id(photo_id))
+        await enqueue_after_commit(redis, PROCESS_JOB, photo_id, _job_id=process_job_id(settings, photo_id))
     return len(ids)
