@@ -38,7 +38,12 @@ from migrations.runner import migrate  # noqa: E402
 
 USERS = 100
 TEMPLATE_ID = "bench-approved"
-FIELDS = {"thing1": "title", "phrase2": "literal:已通过", "time3": "created_at", "character_string4": "data.ref"}
+FIELDS = {
+    "thing1": "title",
+    "phrase2": "literal:已通过",
+    "time3": "created_at",
+    "character_string4": "data.ref",
+}
 
 
 def free_port() -> int:
@@ -49,7 +54,10 @@ def free_port() -> int:
 
 def start_fake() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    code = f"from backend.settings import Settings; from backend.wechat.fake import serve_fake; serve_fake('127.0.0.1', {port}, Settings())"
+    code = (
+        "from backend.settings import Settings; from backend.wechat.fake import serve_fake; "
+        f"serve_fake('127.0.0.1', {port}, Settings())"
+    )
     process = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -64,11 +72,13 @@ def start_fake() -> tuple[subprocess.Popen[bytes], str]:
 
 async def seed(conn: asyncpg.Connection, rows: int) -> None:
     await conn.execute(
-        "INSERT INTO users (role, openid, display_name) SELECT 'farmer', 'o-bench-' || g, '农户' FROM generate_series(1, $1) AS g",
+        "INSERT INTO users (role, openid, display_name) "
+        "SELECT 'farmer', 'o-bench-' || g, '农户' FROM generate_series(1, $1) AS g",
         USERS,
     )
     await conn.execute(
-        "INSERT INTO notification_templates (event, template_id, fields, page) VALUES ('application_approved', $1, $2, $3)",
+        "INSERT INTO notification_templates (event, template_id, fields, page) "
+        "VALUES ('application_approved', $1, $2, $3)",
         TEMPLATE_ID,
         FIELDS,
         "pages/case/detail?ref={ref}",
@@ -80,7 +90,8 @@ async def seed(conn: asyncpg.Connection, rows: int) -> None:
     )
     await conn.execute(
         "INSERT INTO notifications (user_id, event, title, body, page, data) "
-        "SELECT (g % $2) + 1, 'application_approved', '您的防止返贫监测申请已经县级审定通过', '已纳入监测帮扶', "
+        "SELECT (g % $2) + 1, 'application_approved', '您的防止返贫监测申请已经县级审定通过', "
+        "'已纳入监测帮扶', "
         "'pages/case/detail', jsonb_build_object('ref', 'SQ-' || g) FROM generate_series(1, $1) AS g",
         rows,
         USERS,
@@ -130,8 +141,13 @@ async def run(rows: int, workers: int, admin_dsn: str, redis_url: str, fake_url:
     dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}"))
     keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in GENERATED_KEYS}
     settings = load_settings(
-        {}, database_url=dsn, redis_url=redis_url, wechat_base_url=fake_url,
-        redis_prefix=f"fangpin-bench-{database}:", queue_name=f"fangpin-bench-{database}:queue", **keys,
+        {},
+        database_url=dsn,
+        redis_url=redis_url,
+        wechat_base_url=fake_url,
+        redis_prefix=f"fangpin-bench-{database}:",
+        queue_name=f"fangpin-bench-{database}:queue",
+        **keys,
     )
     redis = create_redis(settings)
     pool = await create_pool(dsn, min_size=workers, max_size=workers + 1)
@@ -145,7 +161,11 @@ async def run(rows: int, workers: int, admin_dsn: str, redis_url: str, fake_url:
             token = await wechat.access_token()  # both runs start with a cached token
             # Bare calls before and after, the faster counted, so a warm or busy fake favours neither.
             bare_before_s = await bare_calls(fake_url, token, rows)
-            channels = delivery.Channels(wechat=wechat, sms=None, pii=Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key")))
+            channels = delivery.Channels(
+                wechat=wechat,
+                sms=None,
+                pii=Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key")),
+            )
             delivery_s = await drain(settings, pool, channels, workers)
         sent = await pool.fetchval("SELECT count(*) FROM notifications WHERE delivery_status = 'sent'")
         assert sent == rows, f"only {sent} of {rows} rows were sent"
@@ -158,7 +178,10 @@ async def run(rows: int, workers: int, admin_dsn: str, redis_url: str, fake_url:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
     delivered_rate, bare_rate = rows / delivery_s, rows / bare_s
-    print(f"outbox rows delivered:     {rows} via {workers} sweeper(s), {delivery.SEND_CONCURRENCY} concurrent sends each")
+    print(
+        f"outbox rows delivered:     {rows} via {workers} sweeper(s), "
+        f"{delivery.SEND_CONCURRENCY} concurrent sends each"
+    )
     print(f"delivery through outbox:   {delivery_s:7.2f} s  {delivered_rate:8.0f} messages/s")
     print(f"bare HTTP calls to fake:   {bare_s:7.2f} s  {bare_rate:8.0f} calls/s")
     print(f"ratio delivery / bare:     {delivered_rate / bare_rate:7.2f}")
@@ -173,7 +196,9 @@ def main() -> None:
 
     fake, fake_url = start_fake()
     try:
-        with servers(Path(".fangpin/bench").resolve(), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (dsn, redis_url):
+        with servers(
+            Path(".fangpin/bench").resolve(), os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+        ) as (dsn, redis_url):
             asyncio.run(run(args.rows, args.workers, dsn, redis_url, fake_url))
     finally:
         fake.terminate()

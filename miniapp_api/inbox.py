@@ -53,12 +53,21 @@ async def list_subscriptions(conn: Conn, principal: Caller) -> SubscribeTemplate
 
 
 @post("/miniapp/subscriptions", operation_id="RecordSubscriptions", status_code=200)
-async def record_subscriptions(data: JSONBody[SubscribeReport], conn: Conn, principal: Caller) -> SubscribeTemplates:
+async def record_subscriptions(
+    data: JSONBody[SubscribeReport], conn: Conn, principal: Caller
+) -> SubscribeTemplates:
     return await service.record_subscriptions(conn, principal, data)
 
 
 router = Router(
     path="/api",
-    route_handlers=[list_inbox, count_unread, mark_read, mark_all_read, list_subscriptions, record_subscriptions],
+    route_handlers=[
+        list_inbox,
+        count_unread,
+        mark_read,
+        mark_all_read,
+        list_subscriptions,
+        record_subscriptions,
+    ],
     tags=["miniapp-inbox"],
 )

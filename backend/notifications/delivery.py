@@ -96,7 +96,11 @@ async def deliver_batch(
     """Claims up to `limit` due rows (only `ids`, if given), delivers them and records the outcome.
     Rows another worker holds, or not yet due, are left alone. Returns one Result per claimed row."""
     async with conn.transaction():
-        rows = rows_to(await conn.fetch(queries.CLAIM_DUE, ids, limit, rules.CLAIM_LEASE_S), ClaimedRow)
+        if ids is None:
+            claimed = await conn.fetch(queries.CLAIM_DUE, rules.CLAIM_LEASE_S, limit)
+        else:
+            claimed = await conn.fetch(queries.CLAIM_DUE_IDS, rules.CLAIM_LEASE_S, limit, ids)
+        rows = rows_to(claimed, ClaimedRow)
         if not rows:
             return []
         granted = await _spend_grants(conn, rows)
@@ -181,18 +185,30 @@ async def _send(row: ClaimedRow, channels: Channels, use_wechat: bool) -> Result
         if outcome is not Outcome.inbox_only:
             unsent = _not_delivered(row, outcome, error)
             return replace(unsent, wechat_template_id=row.template_id, grant_unused=True)
-        gone = Result(row.id, DeliveryStatus.inbox_only, error=error, wechat_template_id=row.template_id, grant_gone=True)
+        gone = Result(
+            row.id,
+            DeliveryStatus.inbox_only,
+            error=error,
+            wechat_template_id=row.template_id,
+            grant_gone=True,
+        )
         if not _sms_possible(row, channels):
             return gone
         sms = await _send_sms(row, channels)
-        return replace(gone, status=sms.status, channel=sms.channel, error=sms.error or error, retry_s=sms.retry_s)
+        return replace(
+            gone, status=sms.status, channel=sms.channel, error=sms.error or error, retry_s=sms.retry_s
+        )
     return await _send_sms(row, channels)
 
 
 async def _send_sms(row: ClaimedRow, channels: Channels) -> Result:
     assert channels.sms is not None and row.phone_enc is not None
     message = SmsMessage(
-        phone=channels.pii.decrypt(row.phone_enc), event=row.event, title=row.title, body=row.body, data=row.data
+        phone=channels.pii.decrypt(row.phone_enc),
+        event=row.event,
+        title=row.title,
+        body=row.body,
+        data=row.data,
     )
     try:
         await channels.sms.send(message)

@@ -20,22 +20,14 @@ WHERE delivery_status = 'sending'
   AND claimed_until <= now()
 """
 
-# Claim due rows ($1 = only these ids, or NULL for any) so no other worker can take them; SKIP
-# LOCKED lets concurrent workers claim disjoint sets. Returns what delivery needs in one trip.
-CLAIM_DUE = """
-WITH due AS (
-    SELECT id
-    FROM notifications
-    WHERE delivery_status = 'pending'
-      AND next_attempt_at <= now()
-      AND ($1::bigint[] IS NULL OR id = ANY ($1::bigint[]))
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
+# Claim due rows so no other worker can take them; SKIP LOCKED lets concurrent workers claim
+# disjoint sets. `_CLAIM` is completed with the `due` CTE choosing the rows; $1 and $2 are the
+# lease (seconds) and the batch size. Returns what delivery needs in one round trip.
+_CLAIM = """
+WITH due AS ({due}), claimed AS (
     UPDATE notifications AS n
     SET delivery_status = 'sending',
-        claimed_until = now() + make_interval(secs => $3),
+        claimed_until = now() + make_interval(secs => $1),
         attempts = n.attempts + 1
     FROM due
     WHERE n.id = due.id
@@ -49,6 +41,32 @@ JOIN users AS u ON u.id = c.user_id
 LEFT JOIN notification_templates AS t ON t.event = c.event AND t.enabled
 ORDER BY c.id
 """
+
+# The oldest due rows (the sweep).
+CLAIM_DUE = _CLAIM.format(
+    due="""
+    SELECT id
+    FROM notifications
+    WHERE delivery_status = 'pending'
+      AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+"""
+)
+
+# These rows ($3), if still due (the job enqueued after a commit).
+CLAIM_DUE_IDS = _CLAIM.format(
+    due="""
+    SELECT id
+    FROM notifications
+    WHERE id = ANY ($3::bigint[])
+      AND delivery_status = 'pending'
+      AND next_attempt_at <= now()
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+"""
+)
 
 # Lock the grants a batch wants (in key order, so two workers never deadlock); read after the lock,
 # so a grant another worker just spent is seen as spent.

@@ -60,7 +60,9 @@ async def list_deliveries(
 
 
 @post("/deliveries/retry", operation_id="RetryFailedDeliveries", status_code=200)
-async def retry_failed(data: JSONBody[RetryFailed], conn: Conn, redis: RedisDep, principal: Caller) -> Requeued:
+async def retry_failed(
+    data: JSONBody[RetryFailed], conn: Conn, redis: RedisDep, principal: Caller
+) -> Requeued:
     require_role(principal, ADMINS)
     return await service.retry_failed(conn, redis, principal, data)
 

@@ -130,7 +130,11 @@ async def put_template(
             principal.user_id,
         )
         await audit.record(
-            conn, principal.user_id, "notification_template.put", "notification_template", event.value,
+            conn,
+            principal.user_id,
+            "notification_template.put",
+            "notification_template",
+            event.value,
             msgspec.to_builtins(data),
         )
     return row_to(row, Template)
@@ -141,7 +145,9 @@ async def delete_template(conn: asyncpg.Connection, principal: Principal, event:
     async with conn.transaction():
         if await conn.fetchval(queries.DELETE_TEMPLATE, event.value) is None:
             raise errors.TemplateNotFound()
-        await audit.record(conn, principal.user_id, "notification_template.delete", "notification_template", event.value)
+        await audit.record(
+            conn, principal.user_id, "notification_template.delete", "notification_template", event.value
+        )
 
 
 # --- subscribe grants (mini-program) --------------------------------------------------------
@@ -150,7 +156,9 @@ async def delete_template(conn: asyncpg.Connection, principal: Principal, event:
 async def list_subscribe_templates(conn: asyncpg.Connection, principal: Principal) -> SubscribeTemplates:
     """The templates the mini-program may pass to wx.requestSubscribeMessage, with the caller's grants."""
     return SubscribeTemplates(
-        items=rows_to(await conn.fetch(queries.LIST_SUBSCRIBE_TEMPLATES, principal.user_id), SubscribeTemplate)
+        items=rows_to(
+            await conn.fetch(queries.LIST_SUBSCRIBE_TEMPLATES, principal.user_id), SubscribeTemplate
+        )
     )
 
 
@@ -181,7 +189,9 @@ async def list_deliveries(
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         total = await conn.fetchval(queries.COUNT_DELIVERIES, *filters)
         rows = await conn.fetch(queries.LIST_DELIVERIES, *filters, page_size, (page - 1) * page_size)
-    return DeliveryPage(items=rows_to(rows, Delivery), meta=PageMeta(total=total, page=page, page_size=page_size))
+    return DeliveryPage(
+        items=rows_to(rows, Delivery), meta=PageMeta(total=total, page=page, page_size=page_size)
+    )
 
 
 async def retry_failed(
@@ -190,10 +200,19 @@ async def retry_failed(
     """Failed rows (the given ids, or all of them, of one event if named) go back to the queue with
     a fresh set of attempts; a worker picks them up at once, or the sweep if Redis is down."""
     async with conn.transaction():
-        ids = [r["id"] for r in await conn.fetch(queries.REQUEUE_FAILED, data.ids, data.event.value if data.event else None)]
+        ids = [
+            r["id"]
+            for r in await conn.fetch(
+                queries.REQUEUE_FAILED, data.ids, data.event.value if data.event else None
+            )
+        ]
         if ids:
             await audit.record(
-                conn, principal.user_id, "notifications.retry", "notification", ",".join(map(str, ids[:50])),
+                conn,
+                principal.user_id,
+                "notifications.retry",
+                "notification",
+                ",".join(map(str, ids[:50])),
                 {"count": len(ids)},
             )
     await enqueue_delivery(redis, ids)

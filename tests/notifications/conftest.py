@@ -23,6 +23,7 @@ from backend.settings import Settings
 from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.notifications import NotificationDraft, NotificationEvent
+from tests.applications.conftest import flow  # noqa: F401  (the workflow's own driver, for test_workflow)
 from workers.settings import create_worker
 
 TEMPLATE_ID = "tmpl-case-approved"
@@ -44,7 +45,9 @@ async def redis(settings: Settings) -> AsyncIterator[ArqRedis]:
 
 
 @pytest.fixture
-async def channels(settings: Settings, redis: ArqRedis, pii: Pii, wechat_fake: FakeControl) -> AsyncIterator[delivery.Channels]:
+async def channels(
+    settings: Settings, redis: ArqRedis, pii: Pii, wechat_fake: FakeControl
+) -> AsyncIterator[delivery.Channels]:
     async with httpx.AsyncClient(timeout=10.0) as http:
         yield delivery.Channels(wechat=WeChatClient(settings, http, redis), sms=None, pii=pii)
 
@@ -59,7 +62,8 @@ async def set_template(
     sms_fallback: bool = False,
 ) -> None:
     await conn.execute(
-        "INSERT INTO notification_templates (event, template_id, fields, page, sms_fallback) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO notification_templates (event, template_id, fields, page, sms_fallback) "
+        "VALUES ($1, $2, $3, $4, $5)",
         event.value,
         template_id,
         fields or APPROVED_FIELDS,
@@ -68,7 +72,9 @@ async def set_template(
     )
 
 
-async def grant(conn: asyncpg.Connection, user_id: int, count: int = 1, template_id: str = TEMPLATE_ID) -> None:
+async def grant(
+    conn: asyncpg.Connection, user_id: int, count: int = 1, template_id: str = TEMPLATE_ID
+) -> None:
     await conn.execute(
         "INSERT INTO subscribe_grants (user_id, template_id, remaining) VALUES ($1, $2, $3) "
         "ON CONFLICT (user_id, template_id) DO UPDATE SET remaining = excluded.remaining",
@@ -127,7 +133,17 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.directory)],
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                str(self.directory),
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5

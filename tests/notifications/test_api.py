@@ -52,7 +52,9 @@ async def test_admin_edits_templates_and_bad_fields_are_named(client, world: Wor
         "page": "pages/case/detail?id={application_id}",
         "fields": {"thing1": "title", "thing2": "data.reason", "time3": "created_at"},
     }
-    created = await client.put("/api/notifications/templates/application_returned", json=template, headers=admin)
+    created = await client.put(
+        "/api/notifications/templates/application_returned", json=template, headers=admin
+    )
     assert created.status_code == 200, created.text
     assert created.json()["enabled"] is True and created.json()["sms_fallback"] is False
     changed = await client.put(
@@ -62,7 +64,9 @@ async def test_admin_edits_templates_and_bad_fields_are_named(client, world: Wor
     )
     assert changed.json()["template_id"] == "tmpl-returned-v2"
     listed = await client.get("/api/notifications/templates", headers=admin)
-    assert [(t["event"], t["template_id"]) for t in listed.json()] == [("application_returned", "tmpl-returned-v2")]
+    assert [(t["event"], t["template_id"]) for t in listed.json()] == [
+        ("application_returned", "tmpl-returned-v2")
+    ]
 
     bad = await client.put(
         "/api/notifications/templates/application_approved",
@@ -74,7 +78,9 @@ async def test_admin_edits_templates_and_bad_fields_are_named(client, world: Wor
     unknown = await client.put("/api/notifications/templates/party_time", json=template, headers=admin)
     assert unknown.status_code == 400
 
-    assert (await client.delete("/api/notifications/templates/application_returned", headers=admin)).status_code == 204
+    assert (
+        await client.delete("/api/notifications/templates/application_returned", headers=admin)
+    ).status_code == 204
     gone = await client.delete("/api/notifications/templates/application_returned", headers=admin)
     assert gone.status_code == 404 and gone.json()["code"] == "template_not_found"
 
@@ -93,7 +99,10 @@ async def test_mini_program_records_accepted_templates_as_grants(client, pool, w
         await set_template(conn, NotificationEvent.application_returned, "tmpl-returned")
     headers = world.farmer.headers
     before = await client.get("/api/miniapp/subscriptions", headers=headers)
-    assert {t["template_id"]: t["remaining"] for t in before.json()["items"]} == {TEMPLATE_ID: 0, "tmpl-returned": 0}
+    assert {t["template_id"]: t["remaining"] for t in before.json()["items"]} == {
+        TEMPLATE_ID: 0,
+        "tmpl-returned": 0,
+    }
     for _ in range(2):
         reported = await client.post(
             "/api/miniapp/subscriptions",
@@ -101,9 +110,14 @@ async def test_mini_program_records_accepted_templates_as_grants(client, pool, w
             headers=headers,
         )
         assert reported.status_code == 200, reported.text
-    assert {t["template_id"]: t["remaining"] for t in reported.json()["items"]} == {TEMPLATE_ID: 2, "tmpl-returned": 0}
+    assert {t["template_id"]: t["remaining"] for t in reported.json()["items"]} == {
+        TEMPLATE_ID: 2,
+        "tmpl-returned": 0,
+    }
     async with pool.acquire() as conn:
         assert await remaining_grants(conn, world.farmer.id) == 2
         assert await remaining_grants(conn, world.farmer.id, "tmpl-unknown") == 0
-    bad = await client.post("/api/miniapp/subscriptions", json={"results": {TEMPLATE_ID: "maybe"}}, headers=headers)
+    bad = await client.post(
+        "/api/miniapp/subscriptions", json={"results": {TEMPLATE_ID: "maybe"}}, headers=headers
+    )
     assert bad.status_code == 400 and bad.json()["code"] == "validation_failed"

@@ -3,7 +3,6 @@
 import asyncio
 import datetime as dt
 
-import asyncpg
 import pytest
 
 from backend.db import create_pool
@@ -11,7 +10,6 @@ from backend.notifications import delivery, rules
 from backend.notifications.sms import SmsError, SmsMessage
 from backend.wechat.fake import FakeControl
 from schemas.base import Role
-from schemas.notifications import NotificationDraft, NotificationEvent
 from tests.factories import World
 from tests.notifications.conftest import (
     TEMPLATE_ID,
@@ -24,7 +22,9 @@ from tests.notifications.conftest import (
 )
 
 
-async def test_event_without_template_goes_to_inbox_only(pool, world: World, channels, wechat_fake: FakeControl) -> None:
+async def test_event_without_template_goes_to_inbox_only(
+    pool, world: World, channels, wechat_fake: FakeControl
+) -> None:
     async with pool.acquire() as conn:
         await grant(conn, world.farmer.id)
         [nid] = await approve_note(conn, [world.farmer.id])
@@ -35,7 +35,9 @@ async def test_event_without_template_goes_to_inbox_only(pool, world: World, cha
     assert await wechat_fake.sent() == []
 
 
-async def test_granted_message_goes_to_wechat_and_spends_one_grant(pool, world: World, channels, wechat_fake) -> None:
+async def test_granted_message_goes_to_wechat_and_spends_one_grant(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 1)
@@ -70,7 +72,9 @@ async def test_long_values_are_cut_so_wechat_accepts_them(pool, world: World, ch
     assert message["data"]["character_string5"] == "SQ-2026-0001"
 
 
-async def test_no_grant_43101_falls_back_to_inbox_without_retry(pool, world: World, channels, wechat_fake) -> None:
+async def test_no_grant_43101_falls_back_to_inbox_without_retry(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 3)  # we counted three, but the user revoked them in WeChat
@@ -86,7 +90,9 @@ async def test_no_grant_43101_falls_back_to_inbox_without_retry(pool, world: Wor
     assert await wechat_fake.sent() == []
 
 
-async def test_token_expiry_mid_run_refreshes_and_delivers_all(pool, world: World, channels, wechat_fake) -> None:
+async def test_token_expiry_mid_run_refreshes_and_delivers_all(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 2)
@@ -104,7 +110,9 @@ async def test_token_expiry_mid_run_refreshes_and_delivers_all(pool, world: Worl
     assert stats["subscribe_send"] == 3  # R1, R2 refused with 42001, R2 again
 
 
-async def test_network_failure_retries_with_backoff_and_keeps_the_grant(pool, world: World, channels, wechat_fake) -> None:
+async def test_network_failure_retries_with_backoff_and_keeps_the_grant(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 1)
@@ -118,7 +126,11 @@ async def test_network_failure_retries_with_backoff_and_keeps_the_grant(pool, wo
         await delivery.deliver_batch(conn, channels)
         done = await row(conn, nid)
     assert waiting["delivery_status"] == "pending" and waiting["attempts"] == 1
-    assert dt.timedelta(seconds=rules.RETRY_DELAYS_S[0] - 2) < waiting["wait"] <= dt.timedelta(seconds=rules.RETRY_DELAYS_S[0])
+    assert (
+        dt.timedelta(seconds=rules.RETRY_DELAYS_S[0] - 2)
+        < waiting["wait"]
+        <= dt.timedelta(seconds=rules.RETRY_DELAYS_S[0])
+    )
     assert "503" in waiting["last_error"]
     assert kept == 1  # the message did not go, so the grant was given back
     assert (done["delivery_status"], done["attempts"]) == ("sent", 2)
@@ -145,7 +157,9 @@ async def test_message_that_keeps_failing_ends_failed_and_an_admin_can_retry_it(
     listed = await client.get("/api/notifications/deliveries?status=failed", headers=admin.headers)
     assert listed.status_code == 200
     assert [(d["id"], d["last_error"]) for d in listed.json()["items"]] == [(nid, failed["last_error"])]
-    retried = await client.post("/api/notifications/deliveries/retry", json={"ids": [nid]}, headers=admin.headers)
+    retried = await client.post(
+        "/api/notifications/deliveries/retry", json={"ids": [nid]}, headers=admin.headers
+    )
     assert retried.status_code == 200 and retried.json() == {"requeued": 1}
     async with pool.acquire() as conn:
         assert (await row(conn, nid))["delivery_status"] == "pending"
@@ -154,7 +168,9 @@ async def test_message_that_keeps_failing_ends_failed_and_an_admin_can_retry_it(
     assert len(await wechat_fake.sent()) == 1
 
 
-async def test_refused_template_fails_at_once_for_the_admin_to_fix(pool, world: World, channels, wechat_fake) -> None:
+async def test_refused_template_fails_at_once_for_the_admin_to_fix(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 1)
@@ -176,7 +192,8 @@ async def test_two_workers_draining_one_outbox_send_each_row_once(
         await grant(conn, world.farmer.id, rows_total)
         await conn.execute(
             "INSERT INTO notifications (user_id, event, title, body, data) "
-            "SELECT $1, 'application_approved', '审定通过', '已纳入监测', jsonb_build_object('ref', 'N' || g) "
+            "SELECT $1, 'application_approved', '审定通过', '已纳入监测', "
+            "jsonb_build_object('ref', 'N' || g) "
             "FROM generate_series(1, $2) AS g",
             world.farmer.id,
             rows_total,
@@ -184,25 +201,36 @@ async def test_two_workers_draining_one_outbox_send_each_row_once(
     second_pool = await create_pool(settings.database_url or "", min_size=1, max_size=2)
     try:
         async with pool.acquire() as a, second_pool.acquire() as b:
-            handled = await asyncio.gather(delivery.deliver_due(a, channels), delivery.deliver_due(b, channels))
+            handled = await asyncio.gather(
+                delivery.deliver_due(a, channels), delivery.deliver_due(b, channels)
+            )
     finally:
         await second_pool.close()
     assert sum(handled) == rows_total and all(handled)  # both workers took part
     refs = [m["data"]["character_string5"] for m in await wechat_fake.sent()]
     assert len(refs) == rows_total and len(set(refs)) == rows_total
     async with pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM notifications WHERE delivery_status = 'sent'") == rows_total
+        assert (
+            await conn.fetchval("SELECT count(*) FROM notifications WHERE delivery_status = 'sent'")
+            == rows_total
+        )
         assert await remaining_grants(conn, world.farmer.id) == 0
 
 
-async def test_claim_of_a_dead_worker_is_taken_back_only_after_its_lease(pool, world: World, channels, wechat_fake) -> None:
+async def test_claim_of_a_dead_worker_is_taken_back_only_after_its_lease(
+    pool, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 2)
-        [stale, live] = [*await approve_note(conn, [world.farmer.id], ref="S"), *await approve_note(conn, [world.farmer.id], ref="L")]
+        [stale, live] = [
+            *await approve_note(conn, [world.farmer.id], ref="S"),
+            *await approve_note(conn, [world.farmer.id], ref="L"),
+        ]
         await conn.execute(
             "UPDATE notifications SET delivery_status = 'sending', attempts = 1, "
-            "claimed_until = CASE id WHEN $1 THEN now() - interval '1 second' ELSE now() + interval '1 minute' END "
+            "claimed_until = CASE id WHEN $1 THEN now() - interval '1 second' "
+            "ELSE now() + interval '1 minute' END "
             "WHERE id = ANY ($2::bigint[])",
             stale,
             [stale, live],
@@ -214,7 +242,9 @@ async def test_claim_of_a_dead_worker_is_taken_back_only_after_its_lease(pool, w
     assert [m["data"]["character_string5"] for m in await wechat_fake.sent()] == ["S"]
 
 
-async def test_user_without_openid_gets_inbox_only_and_keeps_grants(pool, world: World, channels, wechat_fake) -> None:
+async def test_user_without_openid_gets_inbox_only_and_keeps_grants(
+    pool, world: World, channels, wechat_fake
+) -> None:
     helper = world.user(Role.helper)
     async with pool.acquire() as conn:
         await set_template(conn)
@@ -247,7 +277,9 @@ async def test_sms_is_the_fallback_when_wechat_cannot_go(
     with_sms = delivery.Channels(wechat=channels.wechat, sms=sms, pii=pii)
     async with pool.acquire() as conn:
         await set_template(conn, sms_fallback=True)
-        await conn.execute("UPDATE users SET phone_enc = $1 WHERE id = $2", pii.encrypt("13800138000"), world.farmer.id)
+        await conn.execute(
+            "UPDATE users SET phone_enc = $1 WHERE id = $2", pii.encrypt("13800138000"), world.farmer.id
+        )
         if wechat_errcode:
             await grant(conn, world.farmer.id, 1)
             await wechat_fake.fail("subscribe_send", wechat_errcode)
@@ -255,7 +287,9 @@ async def test_sms_is_the_fallback_when_wechat_cannot_go(
         await delivery.deliver_batch(conn, with_sms)
         state = await row(conn, nid)
     assert (state["delivery_status"], state["channel"]) == ("sent", "sms")
-    assert [(m.phone, m.event, m.title) for m in sms.sent] == [("13800138000", "application_approved", "您的申请已审定通过")]
+    assert [(m.phone, m.event, m.title) for m in sms.sent] == [
+        ("13800138000", "application_approved", "您的申请已审定通过")
+    ]
     assert await wechat_fake.sent() == []
 
 
@@ -263,14 +297,18 @@ async def test_sms_failure_is_retried_like_any_other(pool, pii, world: World, ch
     sms = RecordingSms(SmsError("gateway timeout", retryable=True))
     async with pool.acquire() as conn:
         await set_template(conn, sms_fallback=True)
-        await conn.execute("UPDATE users SET phone_enc = $1 WHERE id = $2", pii.encrypt("13800138000"), world.farmer.id)
+        await conn.execute(
+            "UPDATE users SET phone_enc = $1 WHERE id = $2", pii.encrypt("13800138000"), world.farmer.id
+        )
         [nid] = await approve_note(conn, [world.farmer.id])
         await delivery.deliver_batch(conn, delivery.Channels(wechat=channels.wechat, sms=sms, pii=pii))
         state = await row(conn, nid)
     assert (state["delivery_status"], state["last_error"]) == ("pending", "sms: gateway timeout")
 
 
-async def test_concurrent_claims_never_overspend_a_grant(pool, settings, world: World, channels, wechat_fake) -> None:
+async def test_concurrent_claims_never_overspend_a_grant(
+    pool, settings, world: World, channels, wechat_fake
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id, 3)
@@ -279,13 +317,16 @@ async def test_concurrent_claims_never_overspend_a_grant(pool, settings, world: 
     try:
         async with pool.acquire() as a, second_pool.acquire() as b:
             await asyncio.gather(
-                delivery.deliver_batch(a, channels, ids[:6], 6), delivery.deliver_batch(b, channels, ids[4:], 6)
+                delivery.deliver_batch(a, channels, ids[:6], 6),
+                delivery.deliver_batch(b, channels, ids[4:], 6),
             )
     finally:
         await second_pool.close()
     async with pool.acquire() as conn:
-        statuses = [r["delivery_status"] for r in await conn.fetch(
-            "SELECT delivery_status FROM notifications ORDER BY id")]
+        statuses = [
+            r["delivery_status"]
+            for r in await conn.fetch("SELECT delivery_status FROM notifications ORDER BY id")
+        ]
         assert await remaining_grants(conn, world.farmer.id) == 0
     assert statuses.count("sent") == 3 and statuses.count("inbox_only") == 7
     assert len(await wechat_fake.sent()) == 3

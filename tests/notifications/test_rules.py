@@ -90,7 +90,13 @@ def test_render_page_fills_placeholders_or_falls_back_to_the_notification_page()
 
 def test_template_field_problems_name_each_bad_key() -> None:
     problems = rules.template_field_problems(
-        {"thing1": "title", "colour2": "title", "phrase3": "datum.x", "time4": "created_at", "thing5": "literal:"}
+        {
+            "thing1": "title",
+            "colour2": "title",
+            "phrase3": "datum.x",
+            "time4": "created_at",
+            "thing5": "literal:",
+        }
     )
     assert set(problems) == {"colour2", "phrase3", "thing5"}
 

@@ -8,7 +8,9 @@ from tests.factories import World
 from tests.notifications.conftest import approve_note, grant, row, run_workers, set_template
 
 
-async def test_enqueued_after_commit_a_worker_delivers_it(pool, settings, redis, world: World, wechat_fake, empty_queue) -> None:
+async def test_enqueued_after_commit_a_worker_delivers_it(
+    pool, settings, redis, world: World, wechat_fake, empty_queue
+) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
         await grant(conn, world.farmer.id)

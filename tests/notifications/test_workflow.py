@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from schemas.base import Role
 from schemas.notifications import NotificationEvent
-from tests.applications.conftest import Flow, flow  # noqa: F401  (the workflow's own driver)
+from tests.applications.conftest import Flow
 from tests.notifications.conftest import grant, openid_of, run_workers, set_template
 
 # One template per farmer-facing event, as an admin would configure them.
@@ -21,8 +21,12 @@ FARMER_TEMPLATES = {
 }
 FIELDS = {"thing1": "title", "thing2": "body", "time3": "created_at"}
 FARMER_EVENTS_SENT = [
-    "application_received", "application_in_notice", "application_returned",
-    "application_received", "application_in_notice", "application_approved",
+    "application_received",
+    "application_in_notice",
+    "application_returned",
+    "application_received",
+    "application_in_notice",
+    "application_approved",
 ]
 APPROVE = {"monitoring_type": "sudden_hardship", "risk_types": ["illness"]}
 
@@ -43,7 +47,9 @@ async def inbox_events(flow: Flow, role: Role) -> list[str]:
     return sorted(n["event"] for n in items)
 
 
-async def test_each_workflow_event_reaches_the_right_people(flow: Flow, settings, wechat_fake, empty_queue) -> None:
+async def test_each_workflow_event_reaches_the_right_people(
+    flow: Flow, settings, wechat_fake, empty_queue
+) -> None:
     openid = await configure(flow, grants=2)
     returned_case = await flow.to_state("township_review")
     await flow.step(Role.township, returned_case, "return", {"reason": "请补充医院诊断证明"})
@@ -56,7 +62,14 @@ async def test_each_workflow_event_reaches_the_right_people(flow: Flow, settings
     assert {m["touser"] for m in sent} == {openid}  # staff have no openid; the neighbour was never involved
     # Jobs run concurrently in the worker, so the order across steps is not fixed.
     assert sorted(m["template_id"] for m in sent) == sorted(
-        ["tmpl-received", "tmpl-in-notice", "tmpl-returned", "tmpl-received", "tmpl-in-notice", "tmpl-approved"]
+        [
+            "tmpl-received",
+            "tmpl-in-notice",
+            "tmpl-returned",
+            "tmpl-received",
+            "tmpl-in-notice",
+            "tmpl-approved",
+        ]
     )
     by_template = {m["template_id"]: m["data"] for m in sent}
     returned = by_template["tmpl-returned"]
@@ -75,13 +88,17 @@ async def test_each_workflow_event_reaches_the_right_people(flow: Flow, settings
     assert {r["delivery_status"] for r in statuses} == {"sent", "inbox_only"}
 
 
-async def test_rejection_reaches_the_farmer_with_its_reason(flow: Flow, settings, wechat_fake, empty_queue) -> None:
+async def test_rejection_reaches_the_farmer_with_its_reason(
+    flow: Flow, settings, wechat_fake, empty_queue
+) -> None:
     await configure(flow)
     case_id = await flow.to_state("county_approval")
     await flow.step(Role.county, case_id, "reject", {"reason": "人均收入高于监测范围"})
     await run_workers(settings)
     rejected = [m for m in await wechat_fake.sent() if m["template_id"] == "tmpl-rejected"]
-    assert [m["data"]["thing2"] for m in rejected] == ["您家的申请未通过，原因：人均收入高于监…"]  # 19 characters and the ellipsis
+    assert [m["data"]["thing2"] for m in rejected] == [
+        "您家的申请未通过，原因：人均收入高于监…"
+    ]  # 19 characters and the ellipsis
 
 
 async def test_case_approved_while_redis_is_down_is_delivered_when_it_returns(
@@ -93,7 +110,9 @@ async def test_case_approved_while_redis_is_down_is_delivered_when_it_returns(
     async with AsyncTestClient(app=create_app(local, configure_logs=False)) as client:
         private_redis.stop()
         county = flow.world.user(Role.county)
-        approved = await client.post(f"/api/applications/{case_id}/approve", json=APPROVE, headers=county.headers)
+        approved = await client.post(
+            f"/api/applications/{case_id}/approve", json=APPROVE, headers=county.headers
+        )
         assert approved.status_code == 201, approved.text  # the approval does not wait for Redis
     waiting = await flow.pool.fetchval(
         "SELECT delivery_status FROM notifications WHERE event = 'application_approved'"
@@ -103,6 +122,9 @@ async def test_case_approved_while_redis_is_down_is_delivered_when_it_returns(
     await run_workers(local)  # a fresh worker: its startup sweep finds the row
     approved_messages = [m for m in await wechat_fake.sent() if m["template_id"] == "tmpl-approved"]
     assert [m["touser"] for m in approved_messages] == [openid]
-    assert await flow.pool.fetchval(
-        "SELECT delivery_status FROM notifications WHERE event = 'application_approved'"
-    ) == "sent"
+    assert (
+        await flow.pool.fetchval(
+            "SELECT delivery_status FROM notifications WHERE event = 'application_approved'"
+        )
+        == "sent"
+    )
