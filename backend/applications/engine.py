@@ -122,9 +122,7 @@ async def open_case(
 ) -> Done:
     """Open a case straight into verification for a household already checked to be in scope.
     Cadre screening and department alerts both come through here."""
-    move = rules.find_move(kind, None, Action.open, principal.role)
-    if principal.role not in rules.OPENERS.get(source, frozenset()):
-        raise errors.RoleMayNotAct()
+    move = rules.opening_move(kind, source, principal.role)
     to_state = rules.check(
         move, rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, Action.open, local_date(now))
     )

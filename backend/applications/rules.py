@@ -217,6 +217,14 @@ def find_move(kind: CaseKind, state: CaseState | None, action: Action, role: Rol
     return move
 
 
+def opening_move(kind: CaseKind, source: Source, role: Role) -> Move:
+    """The move that opens a case from `source`; 403 for a role that may not open from it."""
+    move = find_move(kind, None, Action.open, role)
+    if role not in OPENERS.get(source, frozenset()):
+        raise errors.RoleMayNotAct()
+    return move
+
+
 def check(move: Move, case: CaseFacts, attempt: Attempt) -> CaseState:
     """Run the move's guards; returns the state the case moves to."""
     for guard in move.guards:

@@ -86,6 +86,7 @@ async def open_case(
 ) -> Done:
     """A case opened by staff for a household in their scope (干部排查; 部门预警 converts through
     here with source=department_alert). Refused while the household has a case in progress."""
+    rules.opening_move(CaseKind.identification, source, principal.role)  # 403 before any lookup
     household = await _household_in_scope(conn, principal, data.household_id)
     step = Step(Action.open, changes=_content(data))
     return await engine.open_case(conn, principal, household, source, step, now)

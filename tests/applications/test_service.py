@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from backend.applications import service
+from backend.applications import errors, service
+from backend.auth import utcnow
 from backend.workdays import WorkingCalendarUnavailable
 from schemas.applications import Approval, RiskType
 from schemas.base import Role
@@ -175,3 +176,46 @@ async def test_attachments_must_be_photos_of_this_case(flow: Flow, pool: asyncpg
     assert await pool.fetchval("SELECT state FROM applications WHERE id = $1", draft["id"]) == "draft"
     case = await flow.submit({"risk_types": ["illness"], "narrative": "看病花钱多", "photo_ids": [mine]})
     assert case["timeline"][0]["attachments"] == [mine]
+
+
+async def test_department_alerts_open_cases_through_the_same_function(flow: Flow, pool: asyncpg.Pool) -> None:
+    from schemas.applications import CaseOpen, Source
+
+    household = flow.neighbour_household  # in the helper's village, no helper assigned yet
+    data = CaseOpen(
+        household_id=household.id, risk_types=[RiskType.illness], narrative="医保：自付医疗费用超过1万元"
+    )
+    county = flow.world.user(Role.county).principal
+    async with pool.acquire() as conn:
+        with pytest.raises(errors.RoleMayNotAct):  # a village does not convert alerts
+            await service.open_case(
+                conn, flow.world.user(Role.village).principal, data, utcnow(), source=Source.department_alert
+            )
+        done = await service.open_case(conn, county, data, utcnow(), source=Source.department_alert)
+        with pytest.raises(errors.HouseholdNotFound):  # county B's households are out of scope
+            other = CaseOpen(
+                household_id=flow.world.households["b1a"].id, risk_types=[RiskType.illness], narrative="x"
+            )
+            await service.open_case(conn, county, other, utcnow(), source=Source.department_alert)
+    row = await pool.fetchrow(
+        "SELECT source, state, discovered_at FROM applications WHERE id = $1", done.application_id
+    )
+    assert (row["source"], row["state"]) == ("department_alert", "verification") and row["discovered_at"]
+    # Nobody is assigned: every helper and grid officer covering the village is told.
+    told = {
+        r["user_id"]
+        for r in await pool.fetch("SELECT user_id FROM notifications WHERE event = 'case_waiting'")
+    }
+    assert told == {flow.world.user(Role.helper).id, flow.world.user(Role.grid_officer).id}
+
+
+async def test_farmer_lists_own_cases_newest_first(flow: Flow) -> None:
+    first = await flow.to_state("verification")
+    await flow.post(flow.world.farmer, f"/api/miniapp/farmer/applications/{first}/withdraw", {})  # type: ignore[arg-type]
+    second = (await flow.submit())["id"]
+    mine = (await flow.call("GET", flow.world.farmer, "/api/miniapp/farmer/applications", expect=200)).json()  # type: ignore[arg-type]
+    assert [(c["id"], c["state_label"]) for c in mine] == [(second, "待入户核实"), (first, "已撤回")]
+    neighbours = (
+        await flow.call("GET", flow.neighbour, "/api/miniapp/farmer/applications", expect=200)
+    ).json()
+    assert neighbours == []
