@@ -142,9 +142,9 @@ def _check_jpeg_complete(path: Path) -> None:
 
 
 def make_derivatives(original: bytes, *, draft: bool = True) -> Derivatives:
-    """Display image and thumbnail as fresh JPEGs (no EXIF, no ICC, nothing but pixels), upright,
-    and the dHash of the displayed picture. With `draft`, large JPEGs are decoded straight at the
-    smallest DCT scale that still covers the display size."""
+    """Display image and thumbnail as fresh JPEGs (no EXIF, ICC, XMP or comment: nothing but
+    pixels), upright, and the dHash of the displayed picture. With `draft`, large JPEGs are decoded
+    straight at the smallest DCT scale that still covers the display size."""
     with open_image(io.BytesIO(original)) as image:
         orientation = _pending_orientation(image, read_exif(image))
         if draft and image.format in ("JPEG", "MPO"):
@@ -158,14 +158,14 @@ def make_derivatives(original: bytes, *, draft: bool = True) -> Derivatives:
         if method is not None:
             display = display.transpose(Image.Transpose[method])
         display = _pixels_only(display)
-    thumb = _shrink(display, rules.THUMB_LONG_SIDE_PX)
-    return Derivatives(
-        display_jpeg=_jpeg(display),
-        thumb_jpeg=_jpeg(thumb),
-        dhash=difference_hash(thumb),
-        width=display.width,
-        height=display.height,
-    )
+        thumb = _pixels_only(_shrink(display, rules.THUMB_LONG_SIDE_PX))
+        return Derivatives(
+            display_jpeg=_jpeg(display),
+            thumb_jpeg=_jpeg(thumb),
+            dhash=difference_hash(thumb),
+            width=display.width,
+            height=display.height,
+        )
 
 
 def difference_hash(image: Image.Image) -> int:
@@ -197,8 +197,11 @@ def _shrink(image: Image.Image, long_side: int) -> Image.Image:
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image holding nothing but the pixels: no EXIF, ICC profile, XMP or comments."""
-    return Image.frombytes(image.mode, image.size, image.tobytes())
+    """A new Image holding nothing but the pixels. Resize and transpose carry the source's `info`
+    (EXIF, ICC profile, XMP, JPEG comment) along and the JPEG encoder falls back to some of it."""
+    clean = image.copy()
+    clean.info = {}
+    return clean
 
 
 def _jpeg(image: Image.Image) -> bytes:

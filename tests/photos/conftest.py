@@ -74,9 +74,10 @@ def exif_block(
     return exif.tobytes()
 
 
-def encode(image: Image.Image, fmt: str = "JPEG", *, exif: bytes | None = None, quality: int = 90) -> bytes:
+def encode(image: Image.Image, fmt: str = "JPEG", *, exif: bytes | None = None, quality: int = 90, **options: Any) -> bytes:
     out = io.BytesIO()
-    options: dict[str, Any] = {"exif": exif} if exif else {}
+    if exif:
+        options["exif"] = exif
     if fmt in ("JPEG", "WEBP", "HEIF"):
         options["quality"] = quality
     image.save(out, fmt, **options)
