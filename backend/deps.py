@@ -19,6 +19,14 @@ async def provide_conn(state: State) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+async def provide_caller_conn(state: State, principal: Principal) -> AsyncIterator[asyncpg.Connection]:
+    """`conn` for routers whose every route needs a caller: the caller is authenticated before a
+    pool connection is taken. Depending on `principal` also makes litestar resolve the two in
+    sequence instead of spawning a task group per request (a third of a short read's CPU)."""
+    async with state.db.acquire() as conn:
+        yield conn
+
+
 def provide_settings(state: State) -> Settings:
     return state.settings
 
@@ -38,6 +46,9 @@ DEPENDENCIES = {
     "pii": Provide(provide_pii, sync_to_thread=False),
     "redis": Provide(provide_redis, sync_to_thread=False),
 }
+
+# For `Router(dependencies=AUTHENTICATED)` where every route takes `principal`.
+AUTHENTICATED = {"conn": Provide(provide_caller_conn)}
 
 
 # Route parameter types: a handler writes `conn: Conn, principal: Caller`.

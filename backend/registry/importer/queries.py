@@ -79,7 +79,7 @@ new_persons AS (
            p.employment
     FROM import_persons p
     JOIN new_households nh ON nh.household_no = p.household_no
-    ORDER BY p.row_no
+    ORDER BY nh.id, p.row_no  -- a household's members get adjacent ids
     RETURNING id
 )
 SELECT (SELECT count(*) FROM new_households) AS households,
