@@ -185,8 +185,8 @@ async def record_event(
 
 
 async def check_attachments(conn: asyncpg.Connection, case_id: int, photo_ids: tuple[int, ...]) -> None:
-    """Every attached photo was uploaded for this case (once the photos table exists)."""
-    if not photo_ids or not await conn.fetchval(queries.PHOTOS_TABLE_EXISTS):
+    """Every attached photo was uploaded for this case (photos with owner kind `application`)."""
+    if not photo_ids:
         return
     found = await conn.fetchval(queries.COUNT_CASE_PHOTOS, case_id, list(set(photo_ids)))
     if found != len(set(photo_ids)):

@@ -153,8 +153,6 @@ SELECT count(*) FROM photos
 WHERE id = ANY($2::bigint[]) AND owner_kind = 'application' AND owner_id = $1
 """
 
-PHOTOS_TABLE_EXISTS = "SELECT to_regclass('public.photos') IS NOT NULL"
-
 # ---- recipients ----
 
 FARMER_USERS = """

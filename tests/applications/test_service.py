@@ -159,8 +159,6 @@ async def _photo(pool: asyncpg.Pool, owner_id: int, uploader: int) -> int:
 
 
 async def test_attachments_must_be_photos_of_this_case(flow: Flow, pool: asyncpg.Pool) -> None:
-    if not await pool.fetchval("SELECT to_regclass('public.photos') IS NOT NULL"):
-        pytest.skip("photos table (migration 0005) not present")
     farmer = flow.world.farmer
     draft = (
         await flow.call(
