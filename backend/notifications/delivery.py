@@ -115,7 +115,14 @@ async def deliver_batch(
 
     async def send(row: ClaimedRow) -> Result:
         async with limiter:
-            return await _send(row, channels, row.id in granted)
+            try:
+                return await _send(row, channels, row.id in granted)
+            except Exception as exc:  # e.g. Redis gone while fetching the token: retry, never stall
+                log.exception("notifications.deliver.crashed", extra={"notification_id": row.id})
+                unsent = _not_delivered(row, Outcome.retry, f"{type(exc).__name__}: {exc}")
+                if row.id not in granted:
+                    return unsent
+                return replace(unsent, wechat_template_id=row.template_id, grant_unused=True)
 
     sent = await asyncio.gather(*(send(r) for r in rows if r.id not in settled))
     async with conn.transaction():

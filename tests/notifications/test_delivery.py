@@ -3,11 +3,15 @@
 import asyncio
 import datetime as dt
 
+import httpx
+import msgspec
 import pytest
 
 from backend.db import create_pool
 from backend.notifications import delivery, rules
 from backend.notifications.sms import SmsError, SmsMessage
+from backend.queue import create_redis
+from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.base import Role
 from tests.factories import World
@@ -330,3 +334,31 @@ async def test_concurrent_claims_never_overspend_a_grant(
         assert await remaining_grants(conn, world.farmer.id) == 0
     assert statuses.count("sent") == 3 and statuses.count("inbox_only") == 7
     assert len(await wechat_fake.sent()) == 3
+
+
+async def test_redis_lost_mid_delivery_puts_the_row_back_for_later(
+    pool, pii, settings, world: World, wechat_fake, private_redis
+) -> None:
+    local = msgspec.structs.replace(settings, redis_url=private_redis.url)
+    redis = create_redis(local)
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            channels = delivery.Channels(wechat=WeChatClient(local, http, redis), sms=None, pii=pii)
+            async with pool.acquire() as conn:
+                await set_template(conn)
+                await grant(conn, world.farmer.id, 1)
+                [nid] = await approve_note(conn, [world.farmer.id])
+                private_redis.stop()  # the access token lives in Redis
+                await delivery.deliver_batch(conn, channels)
+                waiting = await row(conn, nid)
+                kept = await remaining_grants(conn, world.farmer.id)
+                private_redis.start()
+                await conn.execute("UPDATE notifications SET next_attempt_at = now() WHERE id = $1", nid)
+                await delivery.deliver_batch(conn, channels)
+                done = await row(conn, nid)
+    finally:
+        await redis.aclose()
+    assert waiting["delivery_status"] == "pending" and "Error" in waiting["last_error"]
+    assert kept == 1
+    assert done["delivery_status"] == "sent"
+    assert len(await wechat_fake.sent()) == 1
