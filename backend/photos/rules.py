@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -173,22 +174,14 @@ def variant_key(sha256: bytes, variant: PhotoVariant) -> str:
 # Who may attach and who may see ------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class OwnerScope:
     """What an owner's scope is made of; a resolver fills in what applies to its kind."""
 
-    __slots__ = ("household_id", "region_code", "supplier_id", "union_id")
-
-    def __init__(
-        self,
-        household_id: int | None = None,
-        region_code: str | None = None,
-        supplier_id: int | None = None,
-        union_id: int | None = None,
-    ) -> None:
-        self.household_id = household_id
-        self.region_code = region_code
-        self.supplier_id = supplier_id
-        self.union_id = union_id
+    household_id: int | None = None
+    region_code: str | None = None  # village of a household's owner, origin county of a product
+    supplier_id: int | None = None
+    union_id: int | None = None
 
 
 Check = Callable[[Principal, OwnerScope], bool]

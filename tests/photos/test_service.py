@@ -3,7 +3,6 @@ from arq.connections import ArqRedis
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.photos import rules
 from backend.queue import create_redis
 from schemas.base import Role
 from tests.photos.conftest import Owners, encode, phone_photo, scene, upload_files
