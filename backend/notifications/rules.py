@@ -190,10 +190,10 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def render_page(template_page: str, message: Message) -> str:
     """The template's page with `{key}` filled from the notification's data; the notification's own
-    page when the template names none."""
+    page when the template names none. WeChat wants it relative ("index?foo=bar"), so no leading "/"."""
     if not template_page:
-        return message.page or ""
-    return _PLACEHOLDER.sub(lambda m: message.data.get(m.group(1), ""), template_page)
+        return (message.page or "").lstrip("/")
+    return _PLACEHOLDER.sub(lambda m: message.data.get(m.group(1), ""), template_page).lstrip("/")
 
 
 def allocate_grants(

@@ -86,6 +86,10 @@ def test_render_page_fills_placeholders_or_falls_back_to_the_notification_page()
     assert rules.render_page("pages/case/detail?ref={ref}", message()) == "pages/case/detail?ref=SQ-2026-0001"
     assert rules.render_page("", message()) == "pages/case/detail"
     assert rules.render_page("pages/x?id={nope}", message()) == "pages/x?id="
+    assert (
+        rules.render_page("", message(page="/pages/application/detail?id=7"))
+        == "pages/application/detail?id=7"
+    )
 
 
 def test_template_field_problems_name_each_bad_key() -> None:
