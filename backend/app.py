@@ -12,6 +12,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend import db
 from backend.applications.routes import router as applications_router
+from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
 from backend.health.routes import ROUTES as HEALTH_ROUTES
@@ -37,6 +38,7 @@ ROUTE_HANDLERS = [
     notifications_router,
     inbox_router,
     photos_router,
+    calendar_router,
 ]
 
 

@@ -12,8 +12,8 @@ import asyncpg
 
 from backend.applications import errors, queries, rules, texts
 from backend.auth import Principal
+from backend.calendar.rules import local_date
 from backend.notifications.service import notify
-from backend.workdays import local_date
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart, Source
 from schemas.notifications import NotificationDraft
 

@@ -4,7 +4,7 @@ through the case's household, like the registry."""
 from __future__ import annotations
 
 from backend.applications.rules import DECISION_LIMIT_DAYS, RUNNING_STATES
-from backend.workdays import LEGAL_TZ
+from backend.calendar.rules import LEGAL_TZ
 
 SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only})"
 # DOMAIN §5: 15 days from discovery, on Asia/Shanghai local dates (see rules.deadline_date).

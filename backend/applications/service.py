@@ -15,6 +15,7 @@ from arq.connections import ArqRedis
 from backend.applications import engine, errors, queries, reads, rules
 from backend.applications.engine import Done, Step
 from backend.auth import Principal
+from backend.calendar.service import load_official_calendar
 from backend.notifications.service import enqueue_delivery
 from schemas.applications import (
     Action,
@@ -310,8 +311,9 @@ async def approve(
     conn: asyncpg.Connection, principal: Principal, case_id: int, data: Approval, now: dt.datetime
 ) -> Done:
     """县级审定: the household becomes `monitoring`; the plan is due 10 working days later.
-    Negative-list hits need `negative_list_confirmation` (DOMAIN §7.3)."""
-    plan_due = rules.plan_due_date(now)
+    Negative-list hits need `negative_list_confirmation` (DOMAIN §7.3). A year whose holiday
+    notice is not entered yet → WorkingCalendarUnavailable (503) before anything is written."""
+    plan_due = rules.plan_due_date(now, await load_official_calendar(conn))
     risk_types = [r.value for r in data.risk_types]
 
     async def enrol(c: asyncpg.Connection, row: asyncpg.Record) -> Mapping[str, object]:

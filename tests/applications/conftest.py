@@ -13,8 +13,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.auth import utcnow
+from backend.calendar.rules import local_date
 from backend.pii import Pii
-from backend.workdays import local_date
 from schemas.base import Role
 from tests.factories import VILLAGE_A1A, HouseholdRef, User, World, make_farmer, make_household
 

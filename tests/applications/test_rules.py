@@ -9,7 +9,8 @@ import pytest
 
 from backend.applications import errors, rules, texts
 from backend.auth import Principal
-from backend.workdays import WorkingCalendarUnavailable, add_workdays, is_workday
+from backend.calendar.errors import WorkingCalendarUnavailable
+from backend.calendar.rules import OfficialCalendar, add_workdays
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart
 from schemas.base import Role
 
@@ -18,6 +19,7 @@ S = CaseState
 A = Action
 VERIFY = {Role.helper, Role.grid_officer}
 STAFF = VERIFY | {Role.village, Role.township, Role.county}
+LIBRARY_ONLY = OfficialCalendar()  # nothing entered by an admin
 OPEN_STATES = [
     S.verification,
     S.village_review,
@@ -149,28 +151,28 @@ def test_only_the_assigned_helper_verifies() -> None:
 
 
 def test_calendar_knows_the_2025_national_day_swaps() -> None:
-    assert is_workday(dt.date(2025, 9, 28))  # Sunday, worked
-    assert is_workday(dt.date(2025, 10, 11))  # Saturday, worked
-    assert not is_workday(dt.date(2025, 10, 8))  # Wednesday, holiday
+    assert LIBRARY_ONLY.is_workday(dt.date(2025, 9, 28))  # Sunday, worked
+    assert LIBRARY_ONLY.is_workday(dt.date(2025, 10, 11))  # Saturday, worked
+    assert not LIBRARY_ONLY.is_workday(dt.date(2025, 10, 8))  # Wednesday, holiday
 
 
 def test_plan_due_date_counts_official_working_days_across_national_day() -> None:
     approved = dt.datetime(2025, 9, 26, 16, 0, tzinfo=SHANGHAI)  # Friday
     # 9/28 (Sun, worked), 9/29, 9/30, [10/1–10/8 holiday], 10/9, 10/10, 10/11 (Sat, worked),
     # 10/13, 10/14, 10/15, 10/16. Monday–Friday counting would have said 10/10.
-    assert rules.plan_due_date(approved) == dt.date(2025, 10, 16)
+    assert rules.plan_due_date(approved, LIBRARY_ONLY) == dt.date(2025, 10, 16)
 
 
 def test_plan_due_date_uses_the_shanghai_date_of_the_approval() -> None:
     late_evening_utc = dt.datetime(2025, 9, 25, 17, 0, tzinfo=dt.UTC)  # already 9/26 01:00 in Shanghai
-    assert rules.plan_due_date(late_evening_utc) == dt.date(2025, 10, 16)
+    assert rules.plan_due_date(late_evening_utc, LIBRARY_ONLY) == dt.date(2025, 10, 16)
 
 
 def test_workdays_beyond_the_calendar_data_are_a_clear_error() -> None:
     with pytest.raises(WorkingCalendarUnavailable) as refused:
-        add_workdays(dt.date(2099, 12, 1), 10)
+        add_workdays(dt.date(2099, 12, 1), 10, LIBRARY_ONLY)
     assert refused.value.status_code == 503
-    assert "节假日数据" in refused.value.message
+    assert "2099年的法定节假日安排" in refused.value.message
 
 
 def test_fifteen_day_deadline_on_shanghai_dates() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from backend.applications import errors, service
 from backend.auth import utcnow
-from backend.workdays import WorkingCalendarUnavailable
+from backend.calendar.errors import WorkingCalendarUnavailable
 from schemas.applications import Approval, RiskType
 from schemas.base import Role
 from schemas.registry import MonitoringType

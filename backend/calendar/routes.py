@@ -1,0 +1,45 @@
+"""Admin endpoints for the working-day calendar: enter a year's holiday notice, see what is entered."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get, put
+from litestar.params import JSONBody, Parameter
+
+from backend.auth import require_role, utcnow
+from backend.calendar import rules, service
+from backend.deps import AUTHENTICATED, Caller, Conn
+from schemas.base import Role
+from schemas.calendar import CalendarCoverage, CalendarYear, CalendarYearUpdate
+
+ADMINS = {Role.admin}
+Year = Annotated[int, Parameter(ge=rules.FIRST_ENTERABLE_YEAR, le=rules.LAST_ENTERABLE_YEAR)]
+
+
+@get("/", operation_id="GetCalendarCoverage")
+async def get_coverage(conn: Conn, principal: Caller) -> CalendarCoverage:
+    require_role(principal, ADMINS)
+    return await service.get_coverage(conn)
+
+
+@get("/{year:int}", operation_id="GetCalendarYear")
+async def get_calendar_year(year: Year, conn: Conn, principal: Caller) -> CalendarYear:
+    require_role(principal, ADMINS)
+    return await service.get_calendar_year(conn, year)
+
+
+@put("/{year:int}", operation_id="DeclareCalendarYear")
+async def declare_calendar_year(
+    year: Year, data: JSONBody[CalendarYearUpdate], conn: Conn, principal: Caller
+) -> CalendarYear:
+    require_role(principal, ADMINS)
+    return await service.declare_calendar_year(conn, principal, year, data, utcnow())
+
+
+router = Router(
+    path="/api/admin/calendar",
+    route_handlers=[get_coverage, get_calendar_year, declare_calendar_year],
+    tags=["calendar"],
+    dependencies=AUTHENTICATED,
+)
