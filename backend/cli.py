@@ -151,6 +151,9 @@ def cmd_up(_: argparse.Namespace) -> None:
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     with contextlib.suppress(KeyboardInterrupt), resolved_settings() as settings:
+        url = f"http://{settings.host}:{settings.port}"
+        # First, so the API's URL is the first one in the output (the WeChat fake logs its own).
+        print(f"fangpin up: starting the API at {url}", flush=True)
         asyncio.run(_migrate(settings))
         credentials = asyncio.run(_seed(settings))
         env = {**os.environ, **_server_env(settings)}
@@ -159,7 +162,6 @@ def cmd_up(_: argparse.Namespace) -> None:
         if settings.wechat_base_url.startswith("http://127.0.0.1"):
             commands["wechat-fake"] = fangpin + ["wechat-fake"]
         processes: dict[str, subprocess.Popen[bytes]] = {}
-        url = f"http://{settings.host}:{settings.port}"
         try:
             # Children ignore Ctrl-C from the terminal; this process stops them in order.
             for name, command in commands.items():
