@@ -38,7 +38,8 @@ def format_credentials(result: DemoSeed) -> str:
     )
     counts = result.counts
     lines.append(
-        f"Demo data: {counts['regions']} regions, {counts['households']} households, {counts['persons']} persons, "
+        f"Demo data: {counts['regions']} regions, {counts['households']} households, "
+        f"{counts['persons']} persons, "
         f"{counts['users']} users, {counts['suppliers']} suppliers, {counts['products']} products"
         + (f" ({result.households_added} households added now)" if result.households_added else "")
     )

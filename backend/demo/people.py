@@ -22,16 +22,55 @@ from schemas.registry import (
     SchoolingStage,
 )
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN_MALE = ["建国", "志强", "国华", "德明", "永福", "海军", "文斌", "小龙", "俊杰", "家豪", "宇航", "子轩", "明亮", "大山", "金宝", "春生"]
-GIVEN_FEMALE = ["秀英", "桂兰", "玉梅", "春花", "海燕", "丽娟", "小红", "美玲", "欣怡", "雨涵", "梓萱", "晓燕", "翠萍", "金凤", "思雨", "慧敏"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+    "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
+GIVEN_MALE = [
+    "建国",
+    "志强",
+    "国华",
+    "德明",
+    "永福",
+    "海军",
+    "文斌",
+    "小龙",
+    "俊杰",
+    "家豪",
+    "宇航",
+    "子轩",
+    "明亮",
+    "大山",
+    "金宝",
+    "春生",
+]
+GIVEN_FEMALE = [
+    "秀英",
+    "桂兰",
+    "玉梅",
+    "春花",
+    "海燕",
+    "丽娟",
+    "小红",
+    "美玲",
+    "欣怡",
+    "雨涵",
+    "梓萱",
+    "晓燕",
+    "翠萍",
+    "金凤",
+    "思雨",
+    "慧敏",
+]
 
 
 class DemoHousehold(msgspec.Struct, frozen=True):
     household: ImportHousehold
     monitoring_status: MonitoringStatus
     monitoring_type: MonitoringType | None
-    income: tuple[int, int, int, int, int, int]  # wage, business, property, transfer, productive, medical (fen)
+    income: tuple[
+        int, int, int, int, int, int
+    ]  # wage, business, property, transfer, productive, medical (fen)
 
 
 def _age(birth: dt.date) -> int:
@@ -102,8 +141,15 @@ class _Generator:
         if age >= 65:
             return Employment.farming if labour is LabourCapacity.normal else Employment.none
         return self.rng.choice(
-            [Employment.farming, Employment.farming, Employment.local_work, Employment.migrant_work,
-             Employment.migrant_work, Employment.public_post, Employment.unemployed]
+            [
+                Employment.farming,
+                Employment.farming,
+                Employment.local_work,
+                Employment.migrant_work,
+                Employment.migrant_work,
+                Employment.public_post,
+                Employment.unemployed,
+            ]
         )
 
     def household(self, index: int) -> DemoHousehold:
@@ -114,31 +160,66 @@ class _Generator:
         head_birth = self.birth(1950, 1988)
         members = [self.member(1, surname, Relation.head, head_birth, head_male)]
         spouse_surname = self.rng.choice(SURNAMES)
-        members.append(self.member(2, spouse_surname, Relation.spouse, self.birth(head_birth.year - 3, head_birth.year + 3), not head_male))
+        members.append(
+            self.member(
+                2,
+                spouse_surname,
+                Relation.spouse,
+                self.birth(head_birth.year - 3, head_birth.year + 3),
+                not head_male,
+            )
+        )
         for row in range(3, size + 1):
-            if head_birth.year > 1972 and self.rng.random() < 0.3 and not any(m.relation is Relation.parent for m in members):
-                members.append(self.member(row, surname, Relation.parent, self.birth(head_birth.year - 32, head_birth.year - 24), True))
+            if (
+                head_birth.year > 1972
+                and self.rng.random() < 0.3
+                and not any(m.relation is Relation.parent for m in members)
+            ):
+                members.append(
+                    self.member(
+                        row,
+                        surname,
+                        Relation.parent,
+                        self.birth(head_birth.year - 32, head_birth.year - 24),
+                        True,
+                    )
+                )
             elif head_birth.year < 1962 and self.rng.random() < 0.4:
-                members.append(self.member(row, surname, Relation.grandchild, self.birth(2008, 2021), self.rng.random() < 0.5))
+                members.append(
+                    self.member(
+                        row, surname, Relation.grandchild, self.birth(2008, 2021), self.rng.random() < 0.5
+                    )
+                )
             else:
                 first = head_birth.year + 22
-                members.append(self.member(row, surname, Relation.child, self.birth(first, min(first + 14, 2022)), self.rng.random() < 0.5))
+                members.append(
+                    self.member(
+                        row,
+                        surname,
+                        Relation.child,
+                        self.birth(first, min(first + 14, 2022)),
+                        self.rng.random() < 0.5,
+                    )
+                )
         category = HouseholdCategory.lifted if self.rng.random() < 0.6 else HouseholdCategory.ordinary
         roll = self.rng.random()
         status, kind = MonitoringStatus.none, None
         if roll < 0.12:
             status = MonitoringStatus.monitoring
-            kind = MonitoringType.unstable if category is HouseholdCategory.lifted else self.rng.choice(
-                [MonitoringType.marginal, MonitoringType.sudden_hardship]
+            kind = (
+                MonitoringType.unstable
+                if category is HouseholdCategory.lifted
+                else self.rng.choice([MonitoringType.marginal, MonitoringType.sudden_hardship])
             )
         elif roll < 0.16:
             status = MonitoringStatus.risk_eliminated
         sequence = index // len(data.VILLAGES) + 1
+        township = data.REGION_NAMES[village_code[:9] + "000"]
         household = ImportHousehold(
             household_no=f"{village_code}{sequence:03d}",
             village_code=village_code,
             category=category,
-            address=f"{data.REGION_NAMES[village_code[:9] + '000']}{village_name}{self.rng.randint(1, 8)}组{self.rng.randint(1, 60)}号",
+            address=f"{township}{village_name}{self.rng.randint(1, 8)}组{self.rng.randint(1, 60)}号",
             head_phone=f"1{self.rng.choice('3578')}{self.rng.randrange(10**9):09d}",
             latitude=round(26.2 + self.rng.random() * 0.4, 6),
             longitude=round(108.6 + self.rng.random() * 0.5, 6),
@@ -148,12 +229,25 @@ class _Generator:
 
     def income(self, members: list[Member], status: MonitoringStatus) -> tuple[int, int, int, int, int, int]:
         workers = sum(1 for m in members if m.labour_capacity is LabourCapacity.normal)
-        per_worker_yuan = self.rng.randint(6_000, 22_000) if status is MonitoringStatus.none else self.rng.randint(2_500, 8_000)
+        per_worker_yuan = (
+            self.rng.randint(6_000, 22_000)
+            if status is MonitoringStatus.none
+            else self.rng.randint(2_500, 8_000)
+        )
         wage = workers * per_worker_yuan * 100
         business = self.rng.randint(0, 8_000) * 100
         transfer = self.rng.randint(500, 4_000) * 100
-        medical = self.rng.randint(0, 3_000) * 100 + (self.rng.randint(5_000, 30_000) * 100 if status is MonitoringStatus.monitoring else 0)
-        return wage, business, self.rng.randint(0, 1_000) * 100, transfer, self.rng.randint(500, 3_000) * 100, medical
+        medical = self.rng.randint(0, 3_000) * 100 + (
+            self.rng.randint(5_000, 30_000) * 100 if status is MonitoringStatus.monitoring else 0
+        )
+        return (
+            wage,
+            business,
+            self.rng.randint(0, 1_000) * 100,
+            transfer,
+            self.rng.randint(500, 3_000) * 100,
+            medical,
+        )
 
 
 def _schooling(age: int) -> SchoolingStage | None:

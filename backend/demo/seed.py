@@ -19,7 +19,8 @@ LOCK_SEED = "SELECT pg_advisory_xact_lock(hashtext('fangpin.demo_seed'))"
 
 INSERT_REGIONS = """
 INSERT INTO regions (code, name, level, parent_code, prefix, is_poverty_relieved_county, key_assistance)
-SELECT * FROM unnest($1::char(12)[], $2::text[], $3::text[], $4::char(12)[], $5::text[], $6::boolean[], $7::text[])
+SELECT * FROM unnest($1::char(12)[], $2::text[], $3::text[], $4::char(12)[], $5::text[],
+                     $6::boolean[], $7::text[])
 ON CONFLICT (code) DO NOTHING
 """
 
@@ -45,16 +46,20 @@ ON CONFLICT (union_id, year) DO NOTHING
 
 INSERT_SUPPLIERS = """
 INSERT INTO suppliers (name, credit_code, county_code, certification_status)
-SELECT name, code, county, 'certified' FROM unnest($1::text[], $2::text[], $3::char(12)[]) AS s (name, code, county)
+SELECT name, code, county, 'certified'
+FROM unnest($1::text[], $2::text[], $3::char(12)[]) AS s (name, code, county)
 ON CONFLICT (credit_code) DO NOTHING
 """
 
 GET_SUPPLIER_IDS = "SELECT credit_code, id FROM suppliers WHERE credit_code = ANY($1::char(18)[])"
 
 INSERT_PRODUCTS = """
-INSERT INTO products (supplier_id, cert_no, name, category, unit, price_fen, stock, min_order, origin_county_code)
-SELECT p.supplier_id, p.cert_no, p.name, p.category, p.unit, p.price_fen, p.stock, p.min_order, s.county_code
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::integer[])
+INSERT INTO products (supplier_id, cert_no, name, category, unit, price_fen, stock, min_order,
+                      origin_county_code)
+SELECT p.supplier_id, p.cert_no, p.name, p.category, p.unit, p.price_fen, p.stock, p.min_order,
+       s.county_code
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[],
+            $8::integer[])
      AS p (supplier_id, cert_no, name, category, unit, price_fen, stock, min_order)
 JOIN suppliers s ON s.id = p.supplier_id
 WHERE NOT EXISTS (SELECT 1 FROM products x WHERE x.supplier_id = p.supplier_id AND x.name = p.name)
@@ -83,8 +88,10 @@ ON CONFLICT (household_id, year) DO NOTHING
 LIST_USERNAMES = "SELECT username FROM users WHERE username = ANY($1::text[])"
 
 INSERT_STAFF = """
-INSERT INTO users (role, username, password_hash, display_name, region_code, department, union_id, supplier_id)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::char(12)[], $6::text[], $7::bigint[], $8::bigint[])
+INSERT INTO users (role, username, password_hash, display_name, region_code, department, union_id,
+                   supplier_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::char(12)[], $6::text[], $7::bigint[],
+                     $8::bigint[])
 ON CONFLICT (username) DO NOTHING
 """
 
@@ -150,7 +157,9 @@ async def seed_demo(conn: asyncpg.Connection, pii: Pii) -> DemoSeed:
     async with conn.transaction():
         await conn.execute(LOCK_SEED)
         await _insert_regions(conn)
-        await conn.execute(INSERT_THRESHOLDS, data.PROVINCE, *map(list, zip(*data.THRESHOLDS_FEN, strict=True)))
+        await conn.execute(
+            INSERT_THRESHOLDS, data.PROVINCE, *map(list, zip(*data.THRESHOLDS_FEN, strict=True))
+        )
         union_id = await _insert_union(conn)
         supplier_ids = await _insert_suppliers_and_products(conn)
         added = await _insert_households(conn, pii)

@@ -94,7 +94,9 @@ async def create_region(conn: asyncpg.Connection, principal: Principal, data: Re
     parent = parent_code(data.code)
     async with conn.transaction():
         if parent is not None and await conn.fetchrow(queries.LOCK_REGION, parent) is None:
-            raise errors.ParentRegionNotFound(detail=[ErrorDetail(field="code", reason=f"上级代码 {parent} 不存在")])
+            raise errors.ParentRegionNotFound(
+                detail=[ErrorDetail(field="code", reason=f"上级代码 {parent} 不存在")]
+            )
         row = await conn.fetchrow(
             queries.INSERT_REGION,
             data.code,

@@ -18,11 +18,16 @@ async def seed(pool: asyncpg.Pool, pii: Pii):
 async def test_seeding_twice_changes_nothing(pool, pii: Pii) -> None:
     first = await seed(pool, pii)
     assert first.households_added == data.HOUSEHOLD_COUNT
-    snapshot = await pool.fetch("SELECT household_no, monitoring_status, helper_user_id FROM households ORDER BY 1")
+    snapshot = await pool.fetch(
+        "SELECT household_no, monitoring_status, helper_user_id FROM households ORDER BY 1"
+    )
     second = await seed(pool, pii)
     assert second.households_added == 0
     assert second.counts == first.counts
-    assert await pool.fetch("SELECT household_no, monitoring_status, helper_user_id FROM households ORDER BY 1") == snapshot
+    assert (
+        await pool.fetch("SELECT household_no, monitoring_status, helper_user_id FROM households ORDER BY 1")
+        == snapshot
+    )
     assert first.counts["households"] == 200
     assert 400 <= first.counts["persons"] <= 1200
 
@@ -36,10 +41,13 @@ async def test_demo_people_are_valid_and_masked(pool, pii: Pii) -> None:
         assert row["id_number_masked"] == mask_id_number(number)
         assert row["birth_date"].strftime("%Y%m%d") == number[6:14]
     sizes = await pool.fetch(
-        "SELECT count(*) AS members, count(*) FILTER (WHERE relation = 'head') AS heads FROM persons GROUP BY household_id"
+        "SELECT count(*) AS members, count(*) FILTER (WHERE relation = 'head') AS heads "
+        "FROM persons GROUP BY household_id"
     )
     assert all(2 <= s["members"] <= 6 and s["heads"] == 1 for s in sizes)
-    statuses = {r["monitoring_status"] for r in await pool.fetch("SELECT DISTINCT monitoring_status FROM households")}
+    statuses = {
+        r["monitoring_status"] for r in await pool.fetch("SELECT DISTINCT monitoring_status FROM households")
+    }
     assert statuses == {"none", "monitoring", "risk_eliminated"}
     categories = {r["category"] for r in await pool.fetch("SELECT DISTINCT category FROM households")}
     assert categories == {"lifted", "ordinary"}
@@ -49,14 +57,19 @@ async def test_demo_people_are_valid_and_masked(pool, pii: Pii) -> None:
 async def test_demo_parties_thresholds_and_regions(pool, pii: Pii) -> None:
     await seed(pool, pii)
     suppliers = await pool.fetch(
-        "SELECT s.credit_code, r.is_poverty_relieved_county FROM suppliers s JOIN regions r ON r.code = s.county_code"
+        "SELECT s.credit_code, r.is_poverty_relieved_county "
+        "FROM suppliers s JOIN regions r ON r.code = s.county_code"
     )
     assert len(suppliers) == 2
     assert all(uscc.is_valid(s["credit_code"]) and s["is_poverty_relieved_county"] for s in suppliers)
     assert await pool.fetchval("SELECT count(*) FROM products WHERE price_fen > 0") == len(data.PRODUCTS)
-    assert await pool.fetchval(
-        "SELECT per_capita_fen FROM monitoring_thresholds WHERE year = 2020 AND province_code = $1", data.PROVINCE
-    ) == 500_000
+    assert (
+        await pool.fetchval(
+            "SELECT per_capita_fen FROM monitoring_thresholds WHERE year = 2020 AND province_code = $1",
+            data.PROVINCE,
+        )
+        == 500_000
+    )
     counties = await pool.fetch("SELECT key_assistance FROM regions WHERE level = 'county' ORDER BY code")
     assert [c["key_assistance"] for c in counties] == ["national", "provincial"]
     assert await pool.fetchval("SELECT budget_fen FROM union_budgets WHERE year = 2025") == 50_000_000
@@ -65,9 +78,22 @@ async def test_demo_parties_thresholds_and_regions(pool, pii: Pii) -> None:
 async def test_every_role_has_a_demo_login_and_the_farmer_is_bound(client, pool, pii: Pii) -> None:
     result = await seed(pool, pii)
     roles = {r["role"] for r in await pool.fetch("SELECT role FROM users")}
-    assert roles == {"helper", "grid_officer", "village", "township", "county", "department", "union_buyer",
-                     "union_approver", "supplier", "admin", "farmer"}
-    farmer = await pool.fetchrow("SELECT household_id, person_id FROM users WHERE openid = $1", data.DEMO_FARMER_OPENID)
+    assert roles == {
+        "helper",
+        "grid_officer",
+        "village",
+        "township",
+        "county",
+        "department",
+        "union_buyer",
+        "union_approver",
+        "supplier",
+        "admin",
+        "farmer",
+    }
+    farmer = await pool.fetchrow(
+        "SELECT household_id, person_id FROM users WHERE openid = $1", data.DEMO_FARMER_OPENID
+    )
     assert farmer["household_id"] == result.farmer.household_id
     text = format_credentials(result)
     for login in result.logins:
@@ -76,6 +102,8 @@ async def test_every_role_has_a_demo_login_and_the_farmer_is_bound(client, pool,
         assert verify_password(stored, login.password)
         assert not verify_password(stored, login.password + "x")
     county = next(login for login in result.logins if login.role == "county")
-    response = await client.post("/api/auth/login", json={"username": county.username, "password": county.password})
+    response = await client.post(
+        "/api/auth/login", json={"username": county.username, "password": county.password}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["access_token"]

@@ -85,12 +85,18 @@ async def test_admin_creates_region_under_existing_parent(client, world: World) 
     children = await client.get(f"/api/regions/{TOWNSHIP_A1}/children", headers=township.headers)
     assert "450102001003" in codes(children.json())
 
-    again = await client.post("/api/regions", headers=admin.headers, json={"code": "450102001003", "name": "重复"})
+    again = await client.post(
+        "/api/regions", headers=admin.headers, json={"code": "450102001003", "name": "重复"}
+    )
     assert again.status_code == 409
-    orphan = await client.post("/api/regions", headers=admin.headers, json={"code": "450102009001", "name": "无乡村"})
+    orphan = await client.post(
+        "/api/regions", headers=admin.headers, json={"code": "450102009001", "name": "无乡村"}
+    )
     assert orphan.status_code == 422
     assert orphan.json()["code"] == "parent_region_not_found"
-    gap = await client.post("/api/regions", headers=admin.headers, json={"code": "450100001000", "name": "缺县"})
+    gap = await client.post(
+        "/api/regions", headers=admin.headers, json={"code": "450100001000", "name": "缺县"}
+    )
     assert gap.json()["code"] == "invalid_region_code"
     flagged_village = await client.post(
         "/api/regions",
@@ -102,9 +108,13 @@ async def test_admin_creates_region_under_existing_parent(client, world: World) 
 
 async def test_only_admin_changes_regions(client, world: World) -> None:
     county = world.user(Role.county)
-    denied = await client.post("/api/regions", headers=county.headers, json={"code": "450102001003", "name": "甲四村"})
+    denied = await client.post(
+        "/api/regions", headers=county.headers, json={"code": "450102001003", "name": "甲四村"}
+    )
     assert denied.status_code == 403
-    denied_patch = await client.patch(f"/api/regions/{COUNTY_A}", headers=county.headers, json={"key_assistance": None})
+    denied_patch = await client.patch(
+        f"/api/regions/{COUNTY_A}", headers=county.headers, json={"key_assistance": None}
+    )
     assert denied_patch.status_code == 403
 
 
@@ -118,7 +128,9 @@ async def test_admin_sets_county_flags(client, world: World) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["key_assistance"] == "provincial"
     assert response.json()["name"] == "乙县"  # untouched
-    cleared = await client.patch(f"/api/regions/{COUNTY_B}", headers=admin.headers, json={"key_assistance": None})
+    cleared = await client.patch(
+        f"/api/regions/{COUNTY_B}", headers=admin.headers, json={"key_assistance": None}
+    )
     assert cleared.json()["key_assistance"] is None
     assert cleared.json()["is_poverty_relieved_county"] is True
     township_flag = await client.patch(

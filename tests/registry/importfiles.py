@@ -5,11 +5,23 @@ from __future__ import annotations
 import csv
 import io
 
-HEADER = ("household_no", "village_code", "category", "address", "head_phone", "name", "id_number", "relation",
-          "labour_capacity", "health")
+HEADER = (
+    "household_no",
+    "village_code",
+    "category",
+    "address",
+    "head_phone",
+    "name",
+    "id_number",
+    "relation",
+    "labour_capacity",
+    "health",
+)
 
 
-def csv_bytes(rows: list[tuple[str, ...]], header: tuple[str, ...] = HEADER, encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: list[tuple[str, ...]], header: tuple[str, ...] = HEADER, encoding: str = "utf-8"
+) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)

@@ -11,7 +11,15 @@ from backend.registry import importer
 from backend.registry.importer.cli import run_import_cli
 from schemas.base import Role
 from schemas.registry_imports import ImportSource
-from tests.factories import COUNTY_A, VILLAGE_A1A, VILLAGE_A1B, VILLAGE_A2A, VILLAGE_B1A, World, make_id_number
+from tests.factories import (
+    COUNTY_A,
+    VILLAGE_A1A,
+    VILLAGE_A1B,
+    VILLAGE_A2A,
+    VILLAGE_B1A,
+    World,
+    make_id_number,
+)
 from tests.registry.importfiles import csv_bytes, legacy_15
 
 
@@ -21,19 +29,43 @@ def bad_checksum(number: str) -> str:
 
 def mixed_file(world: World) -> tuple[bytes, dict[str, list[str]]]:
     """Two good households among bad ones; returns the file and each household's ID numbers."""
-    ids = {key: [make_id_number(), make_id_number("20100101")] for key in ("good", "legacy", "badsum", "unknown",
-                                                                         "outside", "nohead", "dup1", "dup2")}
+    ids = {
+        key: [make_id_number(), make_id_number("20100101")]
+        for key in ("good", "legacy", "badsum", "unknown", "outside", "nohead", "dup1", "dup2")
+    }
     legacy = make_id_number("19850315")
     ids["legacy"][0] = legacy
     ids["dup2"][1] = ids["dup1"][1]
     registered = world.households["a1a"].id_numbers[0]
     rows = [
-        ("G0001", VILLAGE_A1A, "lifted", "一组1号", "13900001111", "王大", ids["good"][0], "head", "normal", "healthy"),  # 2
+        (
+            "G0001",
+            VILLAGE_A1A,
+            "lifted",
+            "一组1号",
+            "13900001111",
+            "王大",
+            ids["good"][0],
+            "head",
+            "normal",
+            "healthy",
+        ),  # 2
         ("G0001", "", "", "", "", "王小", ids["good"][1], "child", "none", "healthy"),  # 3
         ("G0002", VILLAGE_A2A, "一般农户", "", "", "赵大", legacy_15(legacy), "户主", "", ""),  # 4
         ("G0002", VILLAGE_A2A, "一般农户", "", "", "赵小", ids["legacy"][1], "之女", "", "残疾"),  # 5
         ("B0001", VILLAGE_A1B, "lifted", "", "", "钱大", ids["badsum"][0], "head", "", ""),  # 6
-        ("B0001", VILLAGE_A1B, "lifted", "", "", "钱小", bad_checksum(ids["badsum"][1]), "child", "", ""),  # 7
+        (
+            "B0001",
+            VILLAGE_A1B,
+            "lifted",
+            "",
+            "",
+            "钱小",
+            bad_checksum(ids["badsum"][1]),
+            "child",
+            "",
+            "",
+        ),  # 7
         ("B0002", "450102001099", "lifted", "", "", "孙大", ids["unknown"][0], "head", "", ""),  # 8
         ("B0003", VILLAGE_B1A, "lifted", "", "", "李大", ids["outside"][0], "head", "", ""),  # 9
         ("B0004", VILLAGE_A1A, "lifted", "", "", "周大", ids["nohead"][0], "spouse", "", ""),  # 10
@@ -68,18 +100,31 @@ async def test_good_households_go_in_and_bad_rows_are_reported(client, world: Wo
     assert (report["rows_total"], report["rows_rejected"], report["households_rejected"]) == (15, 11, 7)
     assert report["encoding"] == "utf-8" and report["source"] == "upload"
     problems = {(r["row"], r["column"]) for r in report["rejects"]}
-    assert {(7, "id_number"), (8, "village_code"), (9, "village_code"), (10, "relation"),
-            (13, "id_number"), (15, "id_number"), (16, "id_number")} <= problems
+    assert {
+        (7, "id_number"),
+        (8, "village_code"),
+        (9, "village_code"),
+        (10, "relation"),
+        (13, "id_number"),
+        (15, "id_number"),
+        (16, "id_number"),
+    } <= problems
     assert (6, "household_no") in problems  # the good head of a rejected household is reported too
 
     assert await household_nos(pool) - before == {"G0001", "G0002"}
     assert await pool.fetchval("SELECT count(*) FROM persons") == persons_before + 4
     rejected_ids = [n for key, numbers in ids.items() if key not in ("good", "legacy") for n in numbers]
-    assert await pool.fetchval(
-        "SELECT count(*) FROM persons WHERE id_number_bidx = ANY($1::bytea[])", [pii.id_index(n) for n in rejected_ids]
-    ) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM persons WHERE id_number_bidx = ANY($1::bytea[])",
+            [pii.id_index(n) for n in rejected_ids],
+        )
+        == 0
+    )
     # the legacy 15-digit number was stored as its 18-digit form, found by the blind index
-    found = await client.get(f"/api/households?id_number={ids['legacy'][0]}", headers=world.user(Role.county).headers)
+    found = await client.get(
+        f"/api/households?id_number={ids['legacy'][0]}", headers=world.user(Role.county).headers
+    )
     assert [h["household_no"] for h in found.json()["items"]] == ["G0002"]
     assert not any(n in response.text for numbers in ids.values() for n in numbers)
 
@@ -88,11 +133,16 @@ async def test_reimporting_the_same_file_adds_nothing(client, world: World, pool
     data, _ = mixed_file(world)
     county = world.user(Role.county)
     await upload(client, county, data)
-    counts = await pool.fetchrow("SELECT (SELECT count(*) FROM households) h, (SELECT count(*) FROM persons) p")
+    counts = await pool.fetchrow(
+        "SELECT (SELECT count(*) FROM households) h, (SELECT count(*) FROM persons) p"
+    )
     again = await upload(client, county, data)
     assert again.status_code == 201
     assert again.json()["households_imported"] == 0
-    assert await pool.fetchrow("SELECT (SELECT count(*) FROM households) h, (SELECT count(*) FROM persons) p") == counts
+    assert (
+        await pool.fetchrow("SELECT (SELECT count(*) FROM households) h, (SELECT count(*) FROM persons) p")
+        == counts
+    )
     reasons = {r["row"]: r["reason"] for r in again.json()["rejects"] if r["column"] == "household_no"}
     assert "已登记" in reasons[2]
 
@@ -103,7 +153,13 @@ async def test_concurrent_imports_of_one_file_import_it_once(world: World, pool,
     async def run() -> int:
         async with pool.acquire() as conn:
             report = await importer.import_registry(
-                conn, pii, data=data, file_name="a.csv", region_code=COUNTY_A, source=ImportSource.cli, actor_user_id=None
+                conn,
+                pii,
+                data=data,
+                file_name="a.csv",
+                region_code=COUNTY_A,
+                source=ImportSource.cli,
+                actor_user_id=None,
             )
             return report.households_imported
 
@@ -141,7 +197,9 @@ async def test_a_bad_header_refuses_the_file_and_records_nothing(client, world: 
 
 
 async def test_gbk_upload_is_read(client, world: World, pool) -> None:
-    rows = [("K0001", VILLAGE_A1A, "脱贫户", "三组", "", "黄大", make_id_number(), "户主", "弱劳动力", "大病")]
+    rows = [
+        ("K0001", VILLAGE_A1A, "脱贫户", "三组", "", "黄大", make_id_number(), "户主", "弱劳动力", "大病")
+    ]
     response = await upload(client, world.user(Role.county), csv_bytes(rows, encoding="gbk"))
     assert response.json()["encoding"] == "gbk"
     assert response.json()["households_imported"] == 1
@@ -176,9 +234,13 @@ async def test_batches_are_listed_in_scope_and_reject_report_downloads(client, w
     assert hidden.json()["code"] == "import_not_found"
 
 
-async def test_cli_imports_and_writes_the_reject_report(world: World, settings, pool, tmp_path, capsys) -> None:
+async def test_cli_imports_and_writes_the_reject_report(
+    world: World, settings, pool, tmp_path, capsys
+) -> None:
     clean = tmp_path / "clean.csv"
-    clean.write_bytes(csv_bytes([("L0001", VILLAGE_A1A, "lifted", "", "", "林大", make_id_number(), "head", "", "")]))
+    clean.write_bytes(
+        csv_bytes([("L0001", VILLAGE_A1A, "lifted", "", "", "林大", make_id_number(), "head", "", "")])
+    )
     assert await run_import_cli(settings, str(clean), COUNTY_A) is True
     assert "导入 1 户 1 人" in capsys.readouterr().out
 
@@ -186,7 +248,11 @@ async def test_cli_imports_and_writes_the_reject_report(world: World, settings, 
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes(data)
     assert await run_import_cli(settings, str(mixed), COUNTY_A) is False
-    assert (tmp_path / "mixed.csv.rejects.csv").read_text(encoding="utf-8-sig").startswith("行号,列,列名,原因")
-    batch = await pool.fetchrow("SELECT source, imported_by, households_imported FROM registry_imports ORDER BY id DESC LIMIT 1")
+    assert (
+        (tmp_path / "mixed.csv.rejects.csv").read_text(encoding="utf-8-sig").startswith("行号,列,列名,原因")
+    )
+    batch = await pool.fetchrow(
+        "SELECT source, imported_by, households_imported FROM registry_imports ORDER BY id DESC LIMIT 1"
+    )
     assert (batch["source"], batch["imported_by"], batch["households_imported"]) == ("cli", None, 2)
     assert await run_import_cli(settings, str(mixed), "459999000000") is False  # no such region

@@ -29,10 +29,32 @@ def test_chinese_headers_and_words_in_gbk_are_read() -> None:
     head, child = make_id_number(), make_id_number("20100101")
     data = csv_bytes(
         [
-            ("H1001", VILLAGE_A1A, "脱贫户", "一组", "13800001111", "张大山", head, "户主", "普通劳动力", "健康"),
+            (
+                "H1001",
+                VILLAGE_A1A,
+                "脱贫户",
+                "一组",
+                "13800001111",
+                "张大山",
+                head,
+                "户主",
+                "普通劳动力",
+                "健康",
+            ),
             ("H1001", "", "", "", "", "张小山", child, "之子", "无劳动力", "长期慢性病"),
         ],
-        header=("户编号", "村代码", "户类型", "住址", "户主电话", "姓名", "身份证号", "与户主关系", "劳动能力", "健康状况"),
+        header=(
+            "户编号",
+            "村代码",
+            "户类型",
+            "住址",
+            "户主电话",
+            "姓名",
+            "身份证号",
+            "与户主关系",
+            "劳动能力",
+            "健康状况",
+        ),
         encoding="gbk",
     )
     raw, encoding = columns.read_rows(data)
@@ -47,7 +69,9 @@ def test_chinese_headers_and_words_in_gbk_are_read() -> None:
 
 
 def test_utf8_with_bom_is_read() -> None:
-    data = codecs.BOM_UTF8 + csv_bytes([("H1001", VILLAGE_A1A, "ordinary", "", "", "李四", make_id_number(), "head", "", "")])
+    data = codecs.BOM_UTF8 + csv_bytes(
+        [("H1001", VILLAGE_A1A, "ordinary", "", "", "李四", make_id_number(), "head", "", "")]
+    )
     raw, encoding = columns.read_rows(data)
     assert encoding == "utf-8-sig"
     assert raw[0].cells["household_no"] == "H1001"
@@ -55,14 +79,18 @@ def test_utf8_with_bom_is_read() -> None:
 
 def test_a_missing_required_column_refuses_the_file() -> None:
     with pytest.raises(ImportFileInvalid) as caught:
-        columns.read_rows(csv_bytes([], header=("household_no", "village_code", "category", "name", "relation", "身高")))
+        columns.read_rows(
+            csv_bytes([], header=("household_no", "village_code", "category", "name", "relation", "身高"))
+        )
     fields = {d.field for d in caught.value.detail or []}
     assert fields == {"id_number", "身高"}
 
 
 def test_fifteen_digit_numbers_are_converted() -> None:
     number = make_id_number("19850315")
-    result = check(csv_bytes([("H1001", VILLAGE_A1A, "ordinary", "", "", "王五", legacy_15(number), "head", "", "")]))
+    result = check(
+        csv_bytes([("H1001", VILLAGE_A1A, "ordinary", "", "", "王五", legacy_15(number), "head", "", "")])
+    )
     assert result.households[0].members[0].id_number == number
 
 
@@ -87,7 +115,18 @@ def test_household_checks_name_row_and_column() -> None:
     registered = make_id_number()
     twice = make_id_number()
     rows = [
-        ("H1001", "450102001099", "lifted", "", "", "甲", make_id_number(), "head", "", ""),  # 2 unknown village
+        (
+            "H1001",
+            "450102001099",
+            "lifted",
+            "",
+            "",
+            "甲",
+            make_id_number(),
+            "head",
+            "",
+            "",
+        ),  # 2 unknown village
         ("H1002", VILLAGE_B1A, "lifted", "", "", "乙", make_id_number(), "head", "", ""),  # 3 out of scope
         ("H1003", VILLAGE_A1A, "lifted", "", "", "丙", make_id_number(), "spouse", "", ""),  # 4 no head
         ("H1004", VILLAGE_A1A, "lifted", "", "", "丁", registered, "head", "", ""),  # 5 already registered
@@ -98,7 +137,9 @@ def test_household_checks_name_row_and_column() -> None:
         ("H1009", VILLAGE_A1A, "lifted", "", "", "壬", make_id_number(), "head", "", ""),  # 10 good
     ]
     result = check(
-        csv_bytes(rows), registered_id_numbers=frozenset({registered}), taken_household_nos=frozenset({"H1008"})
+        csv_bytes(rows),
+        registered_id_numbers=frozenset({registered}),
+        taken_household_nos=frozenset({"H1008"}),
     )
     assert [h.household_no for h in result.households] == ["H1009"]
     assert {(r.row, r.column) for r in result.rejects} >= {

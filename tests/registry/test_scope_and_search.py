@@ -71,7 +71,9 @@ async def test_writes_outside_scope_are_not_found(client, world: World) -> None:
     township = world.user(Role.township)
     outside = world.households["a2a"]
     income = {"year": 2024, "member_count": 3, "wage_fen": 1_000_000}
-    response = await client.put(f"/api/households/{outside.id}/incomes", headers=township.headers, json=income)
+    response = await client.put(
+        f"/api/households/{outside.id}/incomes", headers=township.headers, json=income
+    )
     assert response.status_code == 404
     inside = world.households["a1b"]
     response = await client.put(f"/api/households/{inside.id}/incomes", headers=township.headers, json=income)
@@ -85,7 +87,9 @@ async def test_search_by_id_number_uses_the_blind_index(client, world: World) ->
     assert [h["id"] for h in found.json()["items"]] == [target.id]
     assert target.id_numbers[1] not in found.text
     lower_x = target.id_numbers[1].lower()  # typed with a lower-case x or spaces still matches
-    assert (await client.get(f"/api/households?id_number= {lower_x}", headers=county.headers)).json()["meta"]["total"] == 1
+    assert (await client.get(f"/api/households?id_number= {lower_x}", headers=county.headers)).json()["meta"][
+        "total"
+    ] == 1
     township = world.user(Role.township)
     other = world.households["a2a"].id_numbers[0]
     hidden = await client.get(f"/api/households?id_number={other}", headers=township.headers)
@@ -100,7 +104,9 @@ async def test_search_by_name_and_household_number(client, world: World) -> None
     target = world.households["a2a"]
     by_name = await client.get(f"/api/households?name={target.names[1]}", headers=county.headers)
     assert [h["id"] for h in by_name.json()["items"]] == [target.id]
-    by_no = await client.get(f"/api/households?household_no={target.household_no[:-2]}", headers=county.headers)
+    by_no = await client.get(
+        f"/api/households?household_no={target.household_no[:-2]}", headers=county.headers
+    )
     assert target.id in [h["id"] for h in by_no.json()["items"]]
     assert all(h["household_no"].startswith(target.household_no[:-2]) for h in by_no.json()["items"])
     head = by_name.json()["items"][0]
@@ -134,9 +140,12 @@ async def test_full_number_only_through_the_audited_reveal(client, world: World,
     response = await client.get(f"/api/persons/{person_id}/id-number", headers=county.headers)
     assert response.json()["id_number"] == world.households["a1a"].id_numbers[0]
     audit = await pool.fetch(
-        "SELECT actor_user_id FROM audit_log WHERE action = 'person.id_number.read' AND object_id = $1", str(person_id)
+        "SELECT actor_user_id FROM audit_log WHERE action = 'person.id_number.read' AND object_id = $1",
+        str(person_id),
     )
     assert [a["actor_user_id"] for a in audit] == [county.id]
-    assert (await client.get(f"/api/persons/{person_id}/id-number", headers=world.user(Role.township).headers)).status_code == 403
+    assert (
+        await client.get(f"/api/persons/{person_id}/id-number", headers=world.user(Role.township).headers)
+    ).status_code == 403
     other = world.other_county[Role.county]
     assert (await client.get(f"/api/persons/{person_id}/id-number", headers=other.headers)).status_code == 404

@@ -49,38 +49,82 @@ IGNORED_HEADERS = frozenset({"序号", "no", "row"})
 _HEADER_TO_KEY = {c.key: c.key for c in COLUMNS} | {c.label: c.key for c in COLUMNS}
 
 # Chinese words accepted for enum cells, besides the English codes (national registry wording).
-CATEGORY_WORDS = {"脱贫户": HouseholdCategory.lifted, "一般农户": HouseholdCategory.ordinary, "一般户": HouseholdCategory.ordinary}
+CATEGORY_WORDS = {
+    "脱贫户": HouseholdCategory.lifted,
+    "一般农户": HouseholdCategory.ordinary,
+    "一般户": HouseholdCategory.ordinary,
+}
 RELATION_WORDS = {
-    "户主": Relation.head, "本人": Relation.head,
-    "配偶": Relation.spouse, "妻": Relation.spouse, "夫": Relation.spouse,
-    "子女": Relation.child, "之子": Relation.child, "之女": Relation.child, "子": Relation.child, "女": Relation.child,
-    "父母": Relation.parent, "之父": Relation.parent, "之母": Relation.parent, "父亲": Relation.parent, "母亲": Relation.parent,
-    "孙子女": Relation.grandchild, "之孙子": Relation.grandchild, "之孙女": Relation.grandchild,
-    "兄弟姐妹": Relation.sibling, "之兄弟姐妹": Relation.sibling,
-    "其他": Relation.other, "之儿媳": Relation.other, "之女婿": Relation.other,
+    "户主": Relation.head,
+    "本人": Relation.head,
+    "配偶": Relation.spouse,
+    "妻": Relation.spouse,
+    "夫": Relation.spouse,
+    "子女": Relation.child,
+    "之子": Relation.child,
+    "之女": Relation.child,
+    "子": Relation.child,
+    "女": Relation.child,
+    "父母": Relation.parent,
+    "之父": Relation.parent,
+    "之母": Relation.parent,
+    "父亲": Relation.parent,
+    "母亲": Relation.parent,
+    "孙子女": Relation.grandchild,
+    "之孙子": Relation.grandchild,
+    "之孙女": Relation.grandchild,
+    "兄弟姐妹": Relation.sibling,
+    "之兄弟姐妹": Relation.sibling,
+    "其他": Relation.other,
+    "之儿媳": Relation.other,
+    "之女婿": Relation.other,
 }
 LABOUR_WORDS = {
-    "普通劳动力": LabourCapacity.normal, "技能劳动力": LabourCapacity.normal,
-    "弱劳动力或半劳动力": LabourCapacity.weak, "弱劳动力": LabourCapacity.weak, "半劳动力": LabourCapacity.weak,
-    "丧失劳动力": LabourCapacity.none, "无劳动力": LabourCapacity.none,
+    "普通劳动力": LabourCapacity.normal,
+    "技能劳动力": LabourCapacity.normal,
+    "弱劳动力或半劳动力": LabourCapacity.weak,
+    "弱劳动力": LabourCapacity.weak,
+    "半劳动力": LabourCapacity.weak,
+    "丧失劳动力": LabourCapacity.none,
+    "无劳动力": LabourCapacity.none,
 }
 HEALTH_WORDS = {
-    "健康": Health.healthy, "长期慢性病": Health.chronic, "慢性病": Health.chronic,
-    "患有大病": Health.serious, "大病": Health.serious, "残疾": Health.disabled,
+    "健康": Health.healthy,
+    "长期慢性病": Health.chronic,
+    "慢性病": Health.chronic,
+    "患有大病": Health.serious,
+    "大病": Health.serious,
+    "残疾": Health.disabled,
 }
 SCHOOLING_WORDS = {
-    "学前教育": SchoolingStage.preschool, "学前": SchoolingStage.preschool,
-    "义务教育": SchoolingStage.compulsory, "小学": SchoolingStage.compulsory, "初中": SchoolingStage.compulsory,
-    "高中": SchoolingStage.high_school, "普通高中": SchoolingStage.high_school,
-    "中职": SchoolingStage.vocational, "职业教育": SchoolingStage.vocational,
-    "大学": SchoolingStage.college, "大专": SchoolingStage.college, "本科": SchoolingStage.college,
-    "非在校生": SchoolingStage.none, "无": SchoolingStage.none,
+    "学前教育": SchoolingStage.preschool,
+    "学前": SchoolingStage.preschool,
+    "义务教育": SchoolingStage.compulsory,
+    "小学": SchoolingStage.compulsory,
+    "初中": SchoolingStage.compulsory,
+    "高中": SchoolingStage.high_school,
+    "普通高中": SchoolingStage.high_school,
+    "中职": SchoolingStage.vocational,
+    "职业教育": SchoolingStage.vocational,
+    "大学": SchoolingStage.college,
+    "大专": SchoolingStage.college,
+    "本科": SchoolingStage.college,
+    "非在校生": SchoolingStage.none,
+    "无": SchoolingStage.none,
 }
 EMPLOYMENT_WORDS = {
-    "务农": Employment.farming, "本地务工": Employment.local_work, "县内务工": Employment.local_work,
-    "外出务工": Employment.migrant_work, "公益性岗位": Employment.public_post, "公益岗": Employment.public_post,
-    "失业": Employment.unemployed, "待业": Employment.unemployed, "学生": Employment.student,
-    "在校生": Employment.student, "退休": Employment.retired, "无": Employment.none,
+    "务农": Employment.farming,
+    "本地务工": Employment.local_work,
+    "县内务工": Employment.local_work,
+    "外出务工": Employment.migrant_work,
+    "公益性岗位": Employment.public_post,
+    "公益岗": Employment.public_post,
+    "失业": Employment.unemployed,
+    "待业": Employment.unemployed,
+    "学生": Employment.student,
+    "在校生": Employment.student,
+    "退休": Employment.retired,
+    "无": Employment.none,
 }
 DISABILITY_WORDS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
 
@@ -152,7 +196,9 @@ def _header_keys(header: list[str]) -> list[str | None]:
         keys.append(key)
     for column in COLUMNS:
         if column.required and column.key not in keys:
-            problems.append(ErrorDetail(field=column.key, reason=f"缺少必填列「{column.label}」({column.key})"))
+            problems.append(
+                ErrorDetail(field=column.key, reason=f"缺少必填列「{column.label}」({column.key})")
+            )
     if problems:
         raise ImportFileInvalid("文件的表头不正确，请使用导入模板的列名", problems)
     return keys

@@ -52,12 +52,31 @@ CREATE TEMP TABLE import_persons (
 """
 
 STAGED_HOUSEHOLD_COLUMNS = (
-    "household_no", "village_code", "category", "address", "latitude", "longitude",
-    "head_phone_enc", "head_phone_bidx", "head_phone_masked",
+    "household_no",
+    "village_code",
+    "category",
+    "address",
+    "latitude",
+    "longitude",
+    "head_phone_enc",
+    "head_phone_bidx",
+    "head_phone_masked",
 )
 STAGED_PERSON_COLUMNS = (
-    "row_no", "household_no", "name", "id_number_enc", "id_number_bidx", "id_number_masked", "relation",
-    "sex", "birth_date", "labour_capacity", "health", "disability_level", "schooling_stage", "employment",
+    "row_no",
+    "household_no",
+    "name",
+    "id_number_enc",
+    "id_number_bidx",
+    "id_number_masked",
+    "relation",
+    "sex",
+    "birth_date",
+    "labour_capacity",
+    "health",
+    "disability_level",
+    "schooling_stage",
+    "employment",
 )
 
 # One statement: the households, then their members joined on the household number.

@@ -13,9 +13,9 @@ from typing import TypeVar
 import msgspec
 
 from backend.pii import InvalidIdNumber, id_birth_date, id_sex, normalize_id_number, normalize_phone
+from backend.regions.rules import RegionLevel
 from backend.registry.importer import columns
 from backend.registry.importer.columns import RawRow
-from backend.regions.rules import RegionLevel
 from schemas.registry import Employment, Health, HouseholdCategory, LabourCapacity, Relation, SchoolingStage
 from schemas.registry_imports import ImportReject
 
@@ -228,7 +228,11 @@ def _mark_duplicates_in_file(parsed: list[ParsedRow]) -> None:
     for p in parsed:
         if p.member is not None and len(rows := rows_by_number[p.member.id_number]) > 1:
             where = "、".join(str(r) for r in rows)
-            p.problems.append(ImportReject(row=p.row, column="id_number", reason=f"身份证号码在文件中重复出现（第 {where} 行）"))
+            p.problems.append(
+                ImportReject(
+                    row=p.row, column="id_number", reason=f"身份证号码在文件中重复出现（第 {where} 行）"
+                )
+            )
 
 
 def _household_problems(household_no: str, rows: list[ParsedRow], facts: RegistryFacts) -> list[ImportReject]:
@@ -261,7 +265,9 @@ def _household_problems(household_no: str, rows: list[ParsedRow], facts: Registr
         problem("household_no", "户编号已登记，本户未重复导入")
     for r in rows:
         if r.member is not None and r.member.id_number in facts.registered_id_numbers:
-            r.problems.append(ImportReject(row=r.row, column="id_number", reason="该身份证号码已登记在其他家庭中"))
+            r.problems.append(
+                ImportReject(row=r.row, column="id_number", reason="该身份证号码已登记在其他家庭中")
+            )
     return problems
 
 

@@ -15,8 +15,8 @@ from backend.auth import Principal
 from backend.db import row_to, rows_to
 from backend.errors import Forbidden
 from backend.pii import Pii, mask_id_number, mask_phone
-from backend.registry.importer import columns, errors, queries, rules
 from backend.regions.rules import region_prefix
+from backend.registry.importer import columns, errors, queries, rules
 from schemas.registry_imports import ImportBatch, ImportReject, ImportReport, ImportSource
 
 # Batches a list returns at most; a county imports a handful a year.
@@ -47,11 +47,13 @@ async def import_registry(
         await conn.execute(queries.LOCK_IMPORTS)
         facts = rules.RegistryFacts(
             village_levels={
-                r["code"]: r["level"] for r in await conn.fetch(queries.GET_REGION_LEVELS, list(village_codes))
+                r["code"]: r["level"]
+                for r in await conn.fetch(queries.GET_REGION_LEVELS, list(village_codes))
             },
             scope_prefix=region_prefix(region_code),
             taken_household_nos=frozenset(
-                r["household_no"] for r in await conn.fetch(queries.LIST_TAKEN_HOUSEHOLD_NOS, list(household_nos))
+                r["household_no"]
+                for r in await conn.fetch(queries.LIST_TAKEN_HOUSEHOLD_NOS, list(household_nos))
             ),
             registered_id_numbers=frozenset(
                 index_of[r["id_number_bidx"]]
@@ -86,7 +88,11 @@ async def import_registry(
             "registry.import",
             "registry_import",
             batch["id"],
-            {"households": len(checked.households), "persons": persons, "rows_rejected": batch["rows_rejected"]},
+            {
+                "households": len(checked.households),
+                "persons": persons,
+                "rows_rejected": batch["rows_rejected"],
+            },
         )
     return msgspec.convert({**dict(batch), "rejects": msgspec.to_builtins(checked.rejects)}, ImportReport)
 
@@ -142,7 +148,10 @@ async def insert_households(
     )
     counts = await conn.fetchrow(queries.INSERT_STAGED, import_id)
     expected = (len(households), sum(len(h.members) for h in households))
-    if (counts["households"], counts["persons"]) != expected:  # the staging join lost a row: never commit that
+    if (
+        counts["households"],
+        counts["persons"],
+    ) != expected:  # the staging join lost a row: never commit that
         raise RuntimeError(f"registry import inserted {tuple(counts)} instead of {expected}")
 
 
@@ -178,4 +187,3 @@ def rejects_csv(rejects: list[ImportReject]) -> bytes:
         column = columns.COLUMN_BY_KEY.get(r.column)
         writer.writerow((r.row, r.column, column.label if column else "", r.reason))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
-
