@@ -105,8 +105,9 @@ async def test_every_role_has_a_demo_login_and_the_farmer_is_bound(client, pool,
 
 
 async def test_a_demo_staff_user_logs_in(client, pool, pii: Pii) -> None:
-    # backend/accounts (POST /api/auth/login) is being built alongside; skipped until it is in.
-    pytest.importorskip("backend.accounts.routes")
+    # backend/accounts (POST /api/auth/login) is being built alongside; skipped until it is routed.
+    if not any(route.path == "/api/auth/login" for route in client.app.routes):
+        pytest.skip("POST /api/auth/login is not routed yet")
     result = await seed(pool, pii)
     county = next(login for login in result.logins if login.role == "county")
     response = await client.post(
