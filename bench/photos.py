@@ -2,7 +2,9 @@
 except the network and the database — spool to a file while hashing (SHA-256), inspect (format,
 EXIF, completeness), decode, display image and thumbnail without EXIF, orientation, dHash, and the
 three writes to local storage — one photo after another on one core, with and without JPEG draft
-mode. Figures are CPU time, so they are per core.
+mode. Figures are CPU time, so they are per core. Then where the CPU goes (Pillow's C calls
+summed under a profiler) and how fast decoding alone is at the smallest DCT scale, which bounds
+what any pipeline built on Pillow can do with the same bytes.
 
     .venv/bin/python bench/photos.py [--photos 24]
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import hashlib
+import io
 import random
 import statistics
 import tempfile
@@ -54,7 +58,8 @@ def phone_jpeg(seed: int) -> bytes:
     return data
 
 
-async def one_photo(data: bytes, storage: LocalStorage, spool_dir: Path, *, draft: bool) -> None:
+async def one_photo(data: bytes, storage: LocalStorage, spool_dir: Path, *, draft: bool) -> float:
+    """Returns the CPU seconds of the picture work (the rest is spooling, hashing and storage)."""
     digest = hashlib.sha256()
     spool = spool_dir / "upload.part"
     with spool.open("wb") as out:
@@ -65,20 +70,63 @@ async def one_photo(data: bytes, storage: LocalStorage, spool_dir: Path, *, draf
     sha256 = digest.digest()
     imaging.inspect(spool)
     await storage.put_file(rules.original_key(sha256), spool)
-    made = imaging.make_derivatives(await storage.get_bytes(rules.original_key(sha256)), draft=draft)
+    original = await storage.get_bytes(rules.original_key(sha256))
+    started = time.process_time()
+    made = imaging.make_derivatives(original, draft=draft)
+    pictures_s = time.process_time() - started
     await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.display), made.display_jpeg)
     await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.thumb), made.thumb_jpeg)
+    return pictures_s
 
 
-async def run(photos: list[bytes], *, draft: bool) -> list[float]:
+async def run(photos: list[bytes], *, draft: bool) -> list[tuple[float, float]]:
+    """CPU seconds per photo: (all of it, the picture work)."""
     with tempfile.TemporaryDirectory() as folder:
         storage = LocalStorage(Path(folder) / "photos")
         cpu_seconds = []
         for data in photos:
             started = time.process_time()  # CPU time: the figure is per core even on a busy machine
-            await one_photo(data, storage, Path(folder), draft=draft)
-            cpu_seconds.append(time.process_time() - started)
+            pictures_s = await one_photo(data, storage, Path(folder), draft=draft)
+            cpu_seconds.append((time.process_time() - started, pictures_s))
         return cpu_seconds
+
+
+# Pillow's C entry points → the stage they are (tottime under cProfile: the C work itself).
+STAGES = {
+    "decode": "JPEG decoding at draft scale",
+    "resize": "resampling (display, dHash)",
+    "reduce": "thumbnail (area average)",
+    "transpose": "orientation",
+    "encode": "JPEG encoding (display, thumbnail)",
+}
+
+
+def stage_ms(photos: list[bytes]) -> dict[str, float]:
+    """CPU ms per photo in each of Pillow's C stages (draft on); the profiler's own cost falls on
+    the Python calls around them, not on these."""
+    profile = cProfile.Profile(time.process_time)  # CPU time, like the figures above
+    profile.runcall(asyncio.run, run(photos, draft=True))
+    per_stage = dict.fromkeys(STAGES, 0.0)
+    for entry in profile.getstats():  # C methods show as "<method 'decode' of 'ImagingDecoder' objects>"
+        for stage in STAGES:
+            if str(entry.code).startswith(f"<method '{stage}' of 'Imaging"):
+                per_stage[stage] += entry.inlinetime * 1000 / len(photos)
+    return per_stage
+
+
+def decode_ms(photos: list[bytes], scales: tuple[int, ...], repeats: int = 5) -> dict[int, float]:
+    """Median CPU ms to decode a JPEG at each 1/scale, the scales taken in turn so that a busy
+    machine weighs on them alike."""
+    times: dict[int, list[float]] = {scale: [] for scale in scales}
+    for _ in range(repeats):
+        for data in photos:
+            for scale in scales:
+                started = time.process_time()
+                with Image.open(io.BytesIO(data)) as image:
+                    image.draft("RGB", (image.width // scale, image.height // scale))
+                    image.load()
+                times[scale].append(time.process_time() - started)
+    return {scale: statistics.median(seconds) * 1000 for scale, seconds in times.items()}
 
 
 def main() -> None:
@@ -90,16 +138,33 @@ def main() -> None:
     mean_mb = statistics.mean(len(p) for p in distinct) / 1e6
     print(f"{args.photos} photos, {WIDTH_PX}×{HEIGHT_PX} JPEG, mean {mean_mb:.1f} MB, one core")
     asyncio.run(run(photos[:2], draft=True))  # warm up (imports, allocator)
+    mean_ms, rest_ms = {}, {}
     for draft in (True, False):
         started = time.perf_counter()
-        cpu_seconds = asyncio.run(run(photos, draft=draft))
+        per_photo = asyncio.run(run(photos, draft=draft))
         wall_s = time.perf_counter() - started
-        per_photo_ms = statistics.mean(cpu_seconds) * 1000
+        cpu_seconds = [whole for whole, _ in per_photo]
+        mean_ms[draft] = statistics.mean(cpu_seconds) * 1000
+        rest_ms[draft] = statistics.mean(whole - pictures for whole, pictures in per_photo) * 1000
         p95_ms = sorted(cpu_seconds)[int(len(cpu_seconds) * 0.95) - 1] * 1000
         print(
-            f"draft {'on ' if draft else 'off'}: {1000 / per_photo_ms:5.1f} photos/s/core  "
-            f"(CPU per photo: mean {per_photo_ms:.0f} ms, p95 {p95_ms:.0f} ms; wall {wall_s:.1f} s)"
+            f"draft {'on ' if draft else 'off'}: {1000 / mean_ms[draft]:5.1f} photos/s/core  "
+            f"(CPU per photo: mean {mean_ms[draft]:.0f} ms, p95 {p95_ms:.0f} ms, of which "
+            f"{rest_ms[draft]:.0f} ms outside Pillow's picture work; wall {wall_s:.1f} s)"
         )
+    stages = stage_ms(photos)
+    print("CPU per photo by stage, draft on:")
+    for stage, label in STAGES.items():
+        print(f"  {label:44s} {stages[stage]:5.1f} ms")
+    print(f"  {'the rest (spool, SHA-256, inspect, storage)':44s} {rest_ms[True]:5.1f} ms")
+    # The entropy decoding is paid at any DCT scale, and a 1920 px display needs 1/2 (2000 px).
+    decoding = decode_ms(distinct, (2, 8))
+    print(f"decoding alone: {decoding[2]:.1f} ms at 1/2 scale, {decoding[8]:.1f} ms at 1/8")
+    free_ms = stages["resize"] + stages["reduce"] + stages["transpose"]
+    print(
+        f"if resampling and orientation cost nothing: {mean_ms[True] - free_ms:.0f} ms, "
+        f"{1000 / (mean_ms[True] - free_ms):.1f} photos/s/core"
+    )
 
 
 if __name__ == "__main__":

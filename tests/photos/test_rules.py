@@ -8,7 +8,7 @@ from backend.auth import Principal
 from backend.photos import errors, imaging, rules, signing
 from schemas.base import Role
 from schemas.photos import OwnerKind, PhotoVariant
-from tests.photos.conftest import encode, scene
+from tests.photos.conftest import GPS_NANNING, encode, exif_block, scene
 
 VILLAGE = "450102001001"
 OTHER_VILLAGE = "450103001001"
@@ -146,6 +146,21 @@ def test_draft_mode_gives_the_same_display_size_and_hash_as_full_decoding() -> N
     assert rules.hamming_distance(fast.dhash, full.dhash) <= 2
     thumb = Image.open(io.BytesIO(fast.thumb_jpeg))
     assert max(thumb.size) == rules.THUMB_LONG_SIDE_PX
+
+
+def test_a_picture_served_as_it_came_still_loses_its_metadata() -> None:
+    """Small and upright, the decoded picture itself is encoded for both sizes: no EXIF, GPS or
+    comment may come along with it."""
+    data = encode(
+        scene(4, size=(300, 200)),
+        exif=exif_block(gps=GPS_NANNING, make="HUAWEI", model="Mate 60"),
+        comment=b"HUAWEI 22.8N 108.3E",
+    )
+    made = imaging.make_derivatives(data)
+    assert (made.width, made.height) == (300, 200)
+    for served in (made.display_jpeg, made.thumb_jpeg):
+        assert b"Exif" not in served and b"HUAWEI" not in served
+        assert len(Image.open(io.BytesIO(served)).getexif()) == 0
 
 
 def test_transparent_png_is_laid_on_white() -> None:
