@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend import db
+from backend.accounts.routes import router as accounts_router
 from backend.applications.routes import router as applications_router
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
@@ -24,12 +25,15 @@ from backend.queue import create_redis
 from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
+from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
     *HEALTH_ROUTES,
+    accounts_router,
+    miniapp_auth_router,
     regions_router,
     registry_router,
     farmer_router,

@@ -11,6 +11,7 @@ it (holding a Redis lock) while the others wait for the new value.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from typing import Any
@@ -20,6 +21,9 @@ import msgspec
 from arq.connections import ArqRedis
 
 from backend.settings import Settings
+
+# httpx logs every request URL at INFO, and WeChat puts the access token (a credential) in the URL.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # WeChat keeps an old token valid for 5 minutes after issuing a new one ("新老 access_token 在
 # 5 分钟内都可用"), so refreshing this long before expiry never leaves a gap.

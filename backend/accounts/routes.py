@@ -1,0 +1,34 @@
+"""Staff log-in and the token endpoints every client uses. Thin: the rules live in the service."""
+
+from __future__ import annotations
+
+from litestar import Router, get, post
+from litestar.params import JSONBody
+
+from backend.accounts import service
+from backend.accounts.deps import CALLER_CONN
+from backend.deps import Caller, Conn, RedisDep, SettingsDep
+from schemas.accounts import Profile, RefreshRequest, StaffLogin, TokenPair
+
+
+@post("/login", operation_id="StaffLogin", status_code=200)
+async def login(data: JSONBody[StaffLogin], conn: Conn, redis: RedisDep, settings: SettingsDep) -> TokenPair:
+    return await service.login_staff(conn, redis, settings, data)
+
+
+@post("/refresh", operation_id="RefreshTokens", status_code=200)
+async def refresh(data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep) -> TokenPair:
+    return await service.refresh(conn, settings, data.refresh_token)
+
+
+@post("/logout", operation_id="Logout", status_code=204)
+async def logout(data: JSONBody[RefreshRequest], conn: Conn) -> None:
+    await service.logout(conn, data.refresh_token)
+
+
+@get("/me", operation_id="GetMyProfile", dependencies=CALLER_CONN)
+async def me(conn: Conn, principal: Caller) -> Profile:
+    return await service.get_profile(conn, principal)
+
+
+router = Router(path="/api/auth", route_handlers=[login, refresh, logout, me], tags=["auth"])

@@ -1,0 +1,50 @@
+"""Mini-program log-in: WeChat code → farmer tokens, and binding the farmer to their household."""
+
+from __future__ import annotations
+
+from litestar import Router, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+
+from backend.accounts import service
+from backend.accounts.deps import CALLER_CONN
+from backend.auth import require_role
+from backend.deps import Caller, Conn, PiiDep, RedisDep, SettingsDep
+from backend.wechat.client import WeChatClient
+from schemas.accounts import FarmerBind, TokenPair, WeChatLogin
+from schemas.base import Role
+
+
+def provide_wechat(state: State) -> WeChatClient:
+    return WeChatClient(state.settings, state.http, state.redis)
+
+
+WeChat = NamedDependency[WeChatClient]
+
+
+@post("/login", operation_id="FarmerWeChatLogin", status_code=200)
+async def login(data: JSONBody[WeChatLogin], conn: Conn, settings: SettingsDep, wechat: WeChat) -> TokenPair:
+    return await service.login_farmer(conn, settings, wechat, data.code)
+
+
+@post("/bind", operation_id="FarmerBindHousehold", status_code=200, dependencies=CALLER_CONN)
+async def bind(
+    data: JSONBody[FarmerBind],
+    conn: Conn,
+    redis: RedisDep,
+    pii: PiiDep,
+    settings: SettingsDep,
+    wechat: WeChat,
+    principal: Caller,
+) -> TokenPair:
+    require_role(principal, {Role.farmer})
+    return await service.bind_farmer(conn, redis, pii, settings, wechat, principal, data)
+
+
+router = Router(
+    path="/api/miniapp/auth",
+    route_handlers=[login, bind],
+    dependencies={"wechat": Provide(provide_wechat, sync_to_thread=False)},
+    tags=["miniapp-auth"],
+)
