@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import asyncpg
@@ -376,3 +377,15 @@ async def test_only_farmers_bind(client: AsyncTestClient, world: World, wechat_f
     body = {"id_number": household.id_numbers[0], "name": household.names[0], "phone_code": "phone-13800000000"}
     assert (await client.post(BIND, json=body, headers=staff_headers)).status_code == 403
     assert (await client.post(BIND, json=body)).status_code == 401
+
+
+async def test_parallel_guesses_cannot_pass_the_limit(
+    client: AsyncTestClient, world: World, pool: asyncpg.Pool, pii: Pii, wechat_fake: FakeControl
+) -> None:
+    household = world.households["a1b"]
+    phone = await head_phone(pool, pii, household.id)
+    tokens = await farmer_login(client)
+    guesses = [bind(client, tokens, household.id_numbers[0], f"猜{i}", phone) for i in range(rules.BIND_MAX_FAILURES + 3)]
+    answers = await asyncio.gather(*guesses)
+    assert sorted(a.status_code for a in answers) == [422] * rules.BIND_MAX_FAILURES + [429] * 3
+    assert (await wechat_fake.stats())["getuserphonenumber"] == rules.BIND_MAX_FAILURES
