@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from backend.auth import Principal
 
 
-async def provide_caller_conn(state: State, principal: Principal) -> AsyncIterator[asyncpg.Connection]:
+async def provide_caller_conn(state: State, principal: NamedDependency[Principal]) -> AsyncIterator[asyncpg.Connection]:
+    del principal  # asked for only so that it resolves (or refuses) first
     async with state.db.acquire() as conn:
         yield conn
 
