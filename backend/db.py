@@ -27,6 +27,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     transaction-scoped, nothing LISTENs or SETs. asyncpg still rolls back an open transaction."""
 
 
+# Every scoped query has the shape `village_code LIKE $1 AND ($2 IS NULL OR id = $2)` plus
+# optional filters. After five runs PostgreSQL switches a prepared statement to a generic plan,
+# which cannot see the region prefix nor which filters are NULL, guesses one row and nests loops:
+# 3-4x slower on a county's case list (bench/applications.py). Planning per call costs far less.
+SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
@@ -35,6 +42,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         init=_init_connection,
         reset=_keep_session,
         command_timeout=60,
+        server_settings=SERVER_SETTINGS,
     )
 
 

@@ -8,9 +8,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from backend.accounts import service
-from backend.accounts.deps import CALLER_CONN
 from backend.auth import require_role
-from backend.deps import Caller, Conn, PiiDep, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, PiiDep, RedisDep, SettingsDep
 from backend.wechat.client import WeChatClient
 from schemas.accounts import FarmerBind, TokenPair, WeChatLogin
 from schemas.base import Role
@@ -23,12 +22,12 @@ def provide_wechat(state: State) -> WeChatClient:
 WeChat = NamedDependency[WeChatClient]
 
 
-@post("/login", operation_id="FarmerWeChatLogin", status_code=200)
+@post("/login", operation_id="FarmerWeChatLogin", status_code=200, dependencies=PUBLIC)
 async def login(data: JSONBody[WeChatLogin], conn: Conn, settings: SettingsDep, wechat: WeChat) -> TokenPair:
     return await service.login_farmer(conn, settings, wechat, data.code)
 
 
-@post("/bind", operation_id="FarmerBindHousehold", status_code=200, dependencies=CALLER_CONN)
+@post("/bind", operation_id="FarmerBindHousehold", status_code=200)
 async def bind(
     data: JSONBody[FarmerBind],
     conn: Conn,

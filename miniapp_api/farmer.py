@@ -11,7 +11,7 @@ from backend.applications import errors as application_errors
 from backend.applications import reads as applications_reads
 from backend.applications import service as applications
 from backend.auth import require_role, utcnow
-from backend.deps import AUTHENTICATED, Caller, Conn, RedisDep
+from backend.deps import Caller, Conn, RedisDep
 from backend.notifications.service import enqueue_delivery
 from backend.registry import service as registry
 from schemas.applications import (
@@ -130,5 +130,4 @@ router = Router(
         object_to_notice,
     ],
     tags=["miniapp-farmer"],
-    dependencies=AUTHENTICATED,
 )

@@ -6,27 +6,26 @@ from litestar import Router, get, post
 from litestar.params import JSONBody
 
 from backend.accounts import service
-from backend.accounts.deps import CALLER_CONN
-from backend.deps import Caller, Conn, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, RedisDep, SettingsDep
 from schemas.accounts import Profile, RefreshRequest, StaffLogin, TokenPair
 
 
-@post("/login", operation_id="StaffLogin", status_code=200)
+@post("/login", operation_id="StaffLogin", status_code=200, dependencies=PUBLIC)
 async def login(data: JSONBody[StaffLogin], conn: Conn, redis: RedisDep, settings: SettingsDep) -> TokenPair:
     return await service.login_staff(conn, redis, settings, data)
 
 
-@post("/refresh", operation_id="RefreshTokens", status_code=200)
+@post("/refresh", operation_id="RefreshTokens", status_code=200, dependencies=PUBLIC)
 async def refresh(data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep) -> TokenPair:
     return await service.refresh(conn, settings, data.refresh_token)
 
 
-@post("/logout", operation_id="Logout", status_code=204)
+@post("/logout", operation_id="Logout", status_code=204, dependencies=PUBLIC)
 async def logout(data: JSONBody[RefreshRequest], conn: Conn) -> None:
     await service.logout(conn, data.refresh_token)
 
 
-@get("/me", operation_id="GetMyProfile", dependencies=CALLER_CONN)
+@get("/me", operation_id="GetMyProfile")
 async def me(conn: Conn, principal: Caller) -> Profile:
     return await service.get_profile(conn, principal)
 

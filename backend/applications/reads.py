@@ -5,8 +5,6 @@ Chinese, without the staff's internal notes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import asyncpg
 import msgspec
@@ -117,17 +115,6 @@ async def get_application(
     )
 
 
-@asynccontextmanager
-async def custom_plans(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """Plan the scoped lists for their actual parameters. After five runs PostgreSQL switches a
-    prepared statement to a generic plan, which cannot see the region prefix of `LIKE $1` nor
-    whether `$2 IS NULL`, guesses one household, and nests loops: 3–4× slower on a county's list
-    (bench/applications.py)."""
-    async with conn.transaction(readonly=True):
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        yield
-
-
 def _summaries(rows: list[asyncpg.Record]) -> list[ApplicationSummary]:
     return [
         msgspec.convert(
@@ -152,17 +139,16 @@ async def list_applications(
     page_size: int = 20,
 ) -> ApplicationPage:
     """Cases in scope (drafts never), soonest deadline first, each flagged when past 15 days."""
-    async with custom_plans(conn):
-        rows = await conn.fetch(
-            queries.LIST_CASES,
-            principal.region_like,
-            principal.household_only,
-            now,
-            state.value if state else None,
-            overdue,
-            page_size,
-            (page - 1) * page_size,
-        )
+    rows = await conn.fetch(
+        queries.LIST_CASES,
+        principal.region_like,
+        principal.household_only,
+        now,
+        state.value if state else None,
+        overdue,
+        page_size,
+        (page - 1) * page_size,
+    )
     total = rows[0]["total"] if rows else 0
     return ApplicationPage(items=_summaries(rows), meta=PageMeta(total=total, page=page, page_size=page_size))
 
@@ -175,9 +161,8 @@ async def list_tasks(
     states = sorted(s.value for s, roles in rules.WAITING_FOR.items() if principal.role in roles)
     only_mine = principal.user_id if principal.role in rules.VERIFIERS else None
     scope = (principal.region_like, principal.household_only, now, states, only_mine)
-    async with custom_plans(conn):
-        rows = await conn.fetch(queries.LIST_TASKS, *scope, page_size, (page - 1) * page_size)
-        counts = await conn.fetch(queries.COUNT_TASKS, *scope)
+    rows = await conn.fetch(queries.LIST_TASKS, *scope, page_size, (page - 1) * page_size)
+    counts = await conn.fetch(queries.COUNT_TASKS, *scope)
     return TaskList(
         items=_summaries(rows),
         total=sum(c["waiting"] for c in counts),

@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
-from backend.deps import Caller, Conn, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, RedisDep, SettingsDep
 from backend.photos import rules, service
 from backend.photos.storage import PhotoStorage, storage_for
 from schemas.photos import OwnerKind, Photo, PhotoList
@@ -71,7 +71,7 @@ async def get_photo(photo_id: FromPath[int], conn: Conn, settings: SettingsDep, 
 
 
 # No Authorization header: the signature is the credential (an <img src> cannot send headers).
-@get("/photos/{photo_id:int}/{variant:str}", operation_id="ServePhoto")
+@get("/photos/{photo_id:int}/{variant:str}", operation_id="ServePhoto", dependencies=PUBLIC)
 async def serve_photo(
     photo_id: FromPath[int],
     variant: FromPath[str],

@@ -8,7 +8,7 @@ from litestar import Router, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import REGION_ROLES, require_role
-from backend.deps import AUTHENTICATED, Caller, Conn
+from backend.deps import Caller, Conn
 from backend.regions import service
 from backend.regions.rules import RegionLevel
 from schemas.base import Role
@@ -70,5 +70,4 @@ router = Router(
     path="/api",
     route_handlers=[list_regions, region_tree, get_region, list_children, create_region, update_region],
     tags=["regions"],
-    dependencies=AUTHENTICATED,
 )

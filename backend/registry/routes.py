@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import REGION_ROLES, require_role
-from backend.deps import AUTHENTICATED, Caller, Conn, PiiDep
+from backend.deps import Caller, Conn, PiiDep
 from backend.registry import importer, service
 from backend.registry.importer.columns import MAX_IMPORT_BYTES
 from schemas.base import Role
@@ -155,5 +155,4 @@ router = Router(
         download_rejects,
     ],
     tags=["registry"],
-    dependencies=AUTHENTICATED,
 )
