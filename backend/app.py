@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from backend import db
 from backend.accounts.routes import router as accounts_router
 from backend.applications.routes import router as applications_router
+from backend.audit.routes import router as audit_router
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
@@ -43,6 +44,7 @@ ROUTE_HANDLERS = [
     inbox_router,
     photos_router,
     calendar_router,
+    audit_router,
 ]
 
 
