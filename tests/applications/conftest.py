@@ -1,18 +1,23 @@
 """Driving cases through HTTP the way each role's screen does, plus a second household in the
-farmer's village (a neighbour who may object during public notice)."""
+farmer's village (a neighbour who may object during public notice), at a fixed "now"."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.auth import utcnow
+from backend import auth
+from backend.applications import routes as application_routes
 from backend.calendar.rules import local_date
 from backend.pii import Pii
 from schemas.base import Role
@@ -35,8 +40,47 @@ VERIFICATION = {
 }
 
 
+# The instant workflow tests run at. A county approval counts 10 official working days ahead, and
+# chinesecalendar knows holidays only up to its release (2026 for 1.11): from mid-December a real
+# "now" would need a holiday notice nobody has entered, and every approval would answer 503. A
+# Wednesday morning inside the library's years keeps the tests about the workflow, not the date;
+# tests/calendar moves the clock on purpose to cross into an entered year.
+WORKFLOW_NOW = dt.datetime(2025, 11, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+SetNow = Callable[[dt.datetime], None]
+
+
+def _modules_reading_the_clock() -> list[ModuleType]:
+    """Every loaded app module that took `utcnow` from backend.auth (routes hand it to services)."""
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.partition(".")[0] in {"backend", "miniapp_api", "workers"}
+        and getattr(module, "utcnow", None) is auth.utcnow
+    ]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SetNow:
+    """The app's "now" is WORKFLOW_NOW for this test; returns a setter to move it."""
+    modules = _modules_reading_the_clock()
+
+    def set_now(moment: dt.datetime) -> None:
+        utc = moment.astimezone(dt.UTC)  # as backend.auth.utcnow gives it
+        for module in modules:
+            monkeypatch.setattr(module, "utcnow", lambda: utc)
+
+    set_now(WORKFLOW_NOW)
+    return set_now
+
+
+def now() -> dt.datetime:
+    """The instant the routes take as now (the `clock` fixture's while a test runs)."""
+    return application_routes.utcnow()
+
+
 def today() -> dt.date:
-    return local_date(utcnow())
+    return local_date(now())
 
 
 @dataclass
@@ -139,7 +183,7 @@ class Flow:
 
 
 @pytest.fixture
-async def flow(client: AsyncTestClient, world: World, pool: asyncpg.Pool, pii: Pii) -> Flow:
+async def flow(client: AsyncTestClient, world: World, pool: asyncpg.Pool, pii: Pii, clock: SetNow) -> Flow:
     async with pool.acquire() as conn:
         household = await make_household(conn, pii, VILLAGE_A1A)
         neighbour = await make_farmer(conn, world.settings, household)

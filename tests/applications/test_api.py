@@ -8,7 +8,7 @@ import datetime as dt
 
 from backend.pii import Pii
 from schemas.base import Role
-from tests.applications.conftest import SELF_REPORT, VERIFICATION, Flow, today
+from tests.applications.conftest import SELF_REPORT, VERIFICATION, Flow, now, today
 from tests.factories import World
 
 FARMER_APPS = "/api/miniapp/farmer/applications"
@@ -360,7 +360,9 @@ async def test_stale_version_is_refused(flow: Flow) -> None:
 async def test_case_past_fifteen_days_is_flagged_overdue_everywhere(flow: Flow) -> None:
     late = await flow.to_state("township_review")
     await flow.pool.execute(
-        "UPDATE applications SET discovered_at = now() - interval '16 days' WHERE id = $1", late
+        "UPDATE applications SET discovered_at = $2::timestamptz - interval '16 days' WHERE id = $1",
+        late,
+        now(),
     )
     township = flow.world.user(Role.township)
     tasks = (await flow.call("GET", township, "/api/applications/tasks", expect=200)).json()
@@ -374,7 +376,9 @@ async def test_case_past_fifteen_days_is_flagged_overdue_everywhere(flow: Flow) 
     mine = (await flow.call("GET", flow.world.farmer, f"{FARMER_APPS}/{late}", expect=200)).json()  # type: ignore[arg-type]
     assert mine["overdue"] is True
     await flow.pool.execute(
-        "UPDATE applications SET discovered_at = now() - interval '14 days' WHERE id = $1", late
+        "UPDATE applications SET discovered_at = $2::timestamptz - interval '14 days' WHERE id = $1",
+        late,
+        now(),
     )
     listed = (
         await flow.call("GET", flow.world.user(Role.county), "/api/applications?overdue=true", expect=200)
@@ -401,7 +405,9 @@ async def test_task_lists_are_ordered_by_deadline_with_counts(
                 )
             )["id"]
         )
-    await pool.execute("UPDATE applications SET discovered_at = now() - (id || ' days')::interval")
+    await pool.execute(
+        "UPDATE applications SET discovered_at = $1::timestamptz - (id || ' days')::interval", now()
+    )
     village_case = ids[0]
     await flow.post(world.user(Role.grid_officer), f"/api/applications/{village_case}/verify", VERIFICATION)
     grid_tasks = (
@@ -413,7 +419,9 @@ async def test_task_lists_are_ordered_by_deadline_with_counts(
     ]  # oldest discovery, soonest deadline first
     assert grid_tasks["by_state"] == {"verification": 2}
     first_page = (
-        await flow.call("GET", world.user(Role.grid_officer), "/api/applications/tasks?page_size=1", expect=200)
+        await flow.call(
+            "GET", world.user(Role.grid_officer), "/api/applications/tasks?page_size=1", expect=200
+        )
     ).json()
     assert [t["id"] for t in first_page["items"]] == [ids[2]] and first_page["total"] == 2
     assert (await flow.call("GET", helper, "/api/applications/tasks", expect=200)).json()[

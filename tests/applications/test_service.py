@@ -10,12 +10,11 @@ import asyncpg
 import pytest
 
 from backend.applications import errors, service
-from backend.auth import utcnow
 from backend.calendar.errors import WorkingCalendarUnavailable
 from schemas.applications import Approval, RiskType
 from schemas.base import Role
 from schemas.registry import MonitoringType
-from tests.applications.conftest import VERIFICATION, Flow, today
+from tests.applications.conftest import VERIFICATION, Flow, now, today
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 APPROVAL = Approval(monitoring_type=MonitoringType.marginal, risk_types=[RiskType.illness])
@@ -187,14 +186,14 @@ async def test_department_alerts_open_cases_through_the_same_function(flow: Flow
     async with pool.acquire() as conn:
         with pytest.raises(errors.RoleMayNotAct):  # a village does not convert alerts
             await service.open_case(
-                conn, flow.world.user(Role.village).principal, data, utcnow(), source=Source.department_alert
+                conn, flow.world.user(Role.village).principal, data, now(), source=Source.department_alert
             )
-        done = await service.open_case(conn, county, data, utcnow(), source=Source.department_alert)
+        done = await service.open_case(conn, county, data, now(), source=Source.department_alert)
         with pytest.raises(errors.HouseholdNotFound):  # county B's households are out of scope
             other = CaseOpen(
                 household_id=flow.world.households["b1a"].id, risk_types=[RiskType.illness], narrative="x"
             )
-            await service.open_case(conn, county, other, utcnow(), source=Source.department_alert)
+            await service.open_case(conn, county, other, now(), source=Source.department_alert)
     row = await pool.fetchrow(
         "SELECT source, state, discovered_at FROM applications WHERE id = $1", done.application_id
     )

@@ -1,15 +1,12 @@
-"""The calendar tests drive county approvals the way tests/applications does, with its `flow`."""
+"""The calendar tests drive county approvals the way tests/applications does, with its `flow` and
+its `clock` (set to the approval's instant)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from backend.applications import routes as application_routes
-from tests.applications.conftest import flow  # noqa: F401  (the shared fixture)
+from tests.applications.conftest import clock, flow  # noqa: F401  (the shared fixtures)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = "/api/admin/calendar"
@@ -20,13 +17,3 @@ NOTICE_2027: dict[str, Any] = {
     "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
     "workdays": [{"date": "2027-01-02", "name": "元旦调休"}],
 }
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Sets the instant the workflow routes take as "now"; returns the setter."""
-
-    def set_now(moment: dt.datetime) -> None:
-        monkeypatch.setattr(application_routes, "utcnow", lambda: moment)
-
-    return set_now

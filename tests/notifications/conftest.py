@@ -23,7 +23,7 @@ from backend.settings import Settings
 from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.notifications import NotificationDraft, NotificationEvent
-from tests.applications.conftest import flow  # noqa: F401  (the workflow's own driver, for test_workflow)
+from tests.applications.conftest import clock, flow  # noqa: F401  (the workflow's driver and clock)
 from workers.settings import create_worker
 
 TEMPLATE_ID = "tmpl-case-approved"

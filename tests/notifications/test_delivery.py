@@ -51,6 +51,7 @@ async def test_granted_message_goes_to_wechat_and_spends_one_grant(
         sent, inbox = await row(conn, first), await row(conn, second)
         left = await remaining_grants(conn, world.farmer.id)
         openid = await openid_of(conn, world.farmer.id)
+        created_at = await conn.fetchval("SELECT created_at FROM notifications WHERE id = $1", first)
     assert (sent["delivery_status"], sent["channel"], sent["attempts"]) == ("sent", "wechat", 1)
     assert inbox["delivery_status"] == "inbox_only"  # one grant, one message
     assert left == 0
@@ -59,7 +60,8 @@ async def test_granted_message_goes_to_wechat_and_spends_one_grant(
     assert message["page"] == "pages/case/detail?ref=SQ-1"
     assert message["data"]["phrase2"] == "已通过"
     assert message["data"]["character_string5"] == "SQ-1"
-    assert message["data"]["time3"].startswith(f"{dt.datetime.now(rules.LOCAL_TZ).year}年")
+    local = created_at.astimezone(rules.LOCAL_TZ)  # the row's own time, not this machine's clock
+    assert message["data"]["time3"] == f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 async def test_long_values_are_cut_so_wechat_accepts_them(pool, world: World, channels, wechat_fake) -> None:
