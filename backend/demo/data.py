@@ -9,6 +9,7 @@ import datetime as dt
 from stdnum.cn import uscc
 
 from schemas.base import Role
+from schemas.notifications import NotificationEvent, TemplateUpdate
 
 PROVINCE = "660000000000"
 CITY = "660100000000"
@@ -99,3 +100,60 @@ STAFF = [
     (Role.admin, "demo_admin", "fangpin-admin", PROVINCE, "系统管理员", None),
 ]
 DEMO_FARMER_OPENID = "demo-farmer-openid"
+
+# WeChat subscribe-message templates (订阅消息) for the events a farmer is told about (DOMAIN §9),
+# laid out like the public library's 审核结果通知: what, status, when, note. The template ids are
+# invented (the WeChat fake takes any); a real mini-program's ids replace them through
+# PUT /api/notifications/templates/{event}. Pages are the mini-program's, relative, no leading "/".
+CASE_PAGE = "pages/application/detail?id={application_id}"
+HOUSEHOLD_PAGE = "pages/household/index"
+
+
+def _case_template(template_id: str, status: str, *, sms_fallback: bool = False) -> TemplateUpdate:
+    return TemplateUpdate(
+        template_id=template_id,
+        page=CASE_PAGE,
+        fields={
+            "thing1": "literal:防返贫监测申请",  # 申请事项
+            "phrase2": f"literal:{status}",  # 办理状态, at most 5 Chinese characters
+            "time3": "created_at",  # 办理时间
+            "thing4": "body",  # 温馨提示
+            "character_string5": "data.application_id",  # 申请编号
+        },
+        sms_fallback=sms_fallback,
+    )
+
+
+TEMPLATES: dict[NotificationEvent, TemplateUpdate] = {
+    NotificationEvent.application_received: _case_template(
+        "DemoC0kn1a8QPWqixiI6F42JRfBhUOBWeN-kxVo1k8U0", "已受理"
+    ),
+    # A request for material runs against the 15-day clock: worth an SMS when there is no grant.
+    NotificationEvent.application_returned: _case_template(
+        "DemozCJ351kTdvVOYlsyW3JbAcF032NULuLlRjTWT5I", "待补充", sms_fallback=True
+    ),
+    NotificationEvent.application_in_notice: _case_template(
+        "DemoFmTX147l4Ev_qt4sscjhAAJJljVstaAVfCXtCSMY", "公示中"
+    ),
+    NotificationEvent.application_approved: _case_template(
+        "Demo4kyijtbvOiyMUdK8Pwn3dvpv6MWrxEX3niUlfshE", "已通过"
+    ),
+    NotificationEvent.application_rejected: _case_template(
+        "DemorHlmUQlxRWZHz_ee5xit1uJvX9t2fbCY9p-jLWM", "未通过", sms_fallback=True
+    ),
+    NotificationEvent.risk_eliminated: TemplateUpdate(
+        template_id="Demo6Baf6Lb8x3HB40bslfNLERfcXLbxUib_V8T9qGsE",
+        page=HOUSEHOLD_PAGE,
+        fields={
+            "thing1": "literal:防返贫监测",
+            "phrase2": "literal:已消除",
+            "time3": "created_at",
+            "thing4": "body",
+        },
+    ),
+    NotificationEvent.helper_assigned: TemplateUpdate(
+        template_id="Demo0nyEqjk1nAbXl-9_ln8aTD6aBuPRtILGLS-R7s8",
+        page=HOUSEHOLD_PAGE,
+        fields={"thing1": "title", "thing2": "body", "time3": "created_at"},  # 通知事项, 说明, 时间
+    ),
+}

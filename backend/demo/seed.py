@@ -112,6 +112,23 @@ WHERE h.household_no = $2
 ON CONFLICT DO NOTHING
 """
 
+INSERT_TEMPLATES = """
+INSERT INTO notification_templates (event, template_id, page, fields, sms_fallback, enabled)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::boolean[], $6::boolean[])
+ON CONFLICT (event) DO NOTHING
+"""
+
+# The demo farmer accepted each template once (wx.requestSubscribeMessage), so a case moved on a
+# laptop reaches the WeChat fake; a grant spent stays spent on the next seed.
+INSERT_FARMER_GRANTS = """
+INSERT INTO subscribe_grants (user_id, template_id, remaining)
+SELECT u.id, t.template_id, 1
+FROM users u
+CROSS JOIN unnest($2::text[]) AS t (template_id)
+WHERE u.openid = $1
+ON CONFLICT (user_id, template_id) DO NOTHING
+"""
+
 COUNTS = """
 SELECT (SELECT count(*) FROM regions) AS regions,
        (SELECT count(*) FROM households) AS households,
@@ -153,7 +170,8 @@ class DemoSeed(msgspec.Struct, frozen=True):
 
 async def seed_demo(conn: asyncpg.Connection, pii: Pii) -> DemoSeed:
     """Loads the demo (regions, ~200 households, staff, a farmer, a union, suppliers, products,
-    thresholds). Safe to run again: rows already present are left as they are."""
+    thresholds, WeChat templates with the farmer's grants). Safe to run again: rows already present
+    are left as they are."""
     async with conn.transaction():
         await conn.execute(LOCK_SEED)
         await _insert_regions(conn)
@@ -168,6 +186,7 @@ async def seed_demo(conn: asyncpg.Connection, pii: Pii) -> DemoSeed:
         await conn.execute(ASSIGN_HELPER, helper[1], helper[3])
         first_household_no = f"{data.VILLAGE_SHIMEN}001"
         await conn.execute(INSERT_FARMER, data.DEMO_FARMER_OPENID, first_household_no)
+        await _insert_templates(conn)
         farmer = await conn.fetchrow(GET_FARMER, data.DEMO_FARMER_OPENID)
         counts = dict(await conn.fetchrow(COUNTS))
     return DemoSeed(
@@ -196,6 +215,20 @@ async def _insert_regions(conn: asyncpg.Connection) -> None:
         for code, name, parent, relieved, key in data.REGIONS
     ]
     await conn.execute(INSERT_REGIONS, *map(list, zip(*rows, strict=True)))
+
+
+async def _insert_templates(conn: asyncpg.Connection) -> None:
+    events, templates = list(data.TEMPLATES), list(data.TEMPLATES.values())
+    await conn.execute(
+        INSERT_TEMPLATES,
+        [event.value for event in events],
+        [t.template_id for t in templates],
+        [t.page for t in templates],
+        [t.fields for t in templates],
+        [t.sms_fallback for t in templates],
+        [t.enabled for t in templates],
+    )
+    await conn.execute(INSERT_FARMER_GRANTS, data.DEMO_FARMER_OPENID, [t.template_id for t in templates])
 
 
 async def _insert_union(conn: asyncpg.Connection) -> int:
