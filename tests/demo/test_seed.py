@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
-import pytest
 from stdnum.cn import uscc
 
 from backend.demo import data, format_credentials, seed_demo
 from backend.passwords import verify_password
 from backend.pii import Pii, mask_id_number, normalize_id_number
+from schemas.base import Role
 
 
 async def seed(pool: asyncpg.Pool, pii: Pii):
@@ -104,14 +104,29 @@ async def test_every_role_has_a_demo_login_and_the_farmer_is_bound(client, pool,
         assert not verify_password(stored, login.password + "x")
 
 
-async def test_a_demo_staff_user_logs_in(client, pool, pii: Pii) -> None:
-    # backend/accounts (POST /api/auth/login) is being built alongside; skipped until it is routed.
-    if not any(route.path == "/api/auth/login" for route in client.app.routes):
-        pytest.skip("POST /api/auth/login is not routed yet")
+async def test_every_demo_staff_login_works_through_the_login_api(client, pool, pii: Pii) -> None:
     result = await seed(pool, pii)
-    county = next(login for login in result.logins if login.role == "county")
-    response = await client.post(
-        "/api/auth/login", json={"username": county.username, "password": county.password}
+    assert {login.role for login in result.logins} == {role.value for role in Role} - {Role.farmer.value}
+    staff = {username: (region, display_name) for _, username, _, region, display_name, _ in data.STAFF}
+    for login in result.logins:
+        response = await client.post(
+            "/api/auth/login", json={"username": login.username, "password": login.password}
+        )
+        assert response.status_code == 200, (login.username, response.text)
+        tokens = response.json()
+        assert tokens["role"] == login.role and tokens["refresh_token"]
+        me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert me.status_code == 200, (login.username, me.text)
+        profile = me.json()
+        region, display_name = staff[login.username]
+        assert (profile["role"], profile["display_name"]) == (login.role, display_name)
+        assert profile.get("region_code") == region
+        if login.role in {Role.union_buyer, Role.union_approver}:
+            assert profile["union_id"]
+        if login.role == Role.supplier:
+            assert profile["supplier_id"]
+    county = next(login for login in result.logins if login.role == Role.county)
+    refused = await client.post(
+        "/api/auth/login", json={"username": county.username, "password": county.password + "x"}
     )
-    assert response.status_code == 200, response.text
-    assert response.json()["access_token"]
+    assert refused.status_code == 401
