@@ -80,4 +80,5 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,
+        logging_config=None,  # litestar's default would swap our JSON log handler for plain text
     )

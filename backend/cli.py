@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -27,6 +28,10 @@ log = logging.getLogger("fangpin.cli")
 
 CHILD_STOP_TIMEOUT_S = 10
 HEALTH_WAIT_S = 60
+CREDENTIALS_FILE = "demo-credentials.txt"  # in the data folder, readable by its owner only
+# arq logs every job's start and finish at INFO: with the 5-second delivery sweep that buries
+# `fangpin up`'s output. Failures are logged at ERROR / WARNING and still show.
+ARQ_JOB_LOGGERS = ("arq.worker", "arq.jobs")
 
 
 @contextlib.contextmanager
@@ -76,6 +81,21 @@ def print_credentials(credentials: object) -> None:
     print(format_credentials(credentials))
 
 
+def save_credentials(data_path: Path, credentials: object) -> Path:
+    """Writes the demo log-ins to the data folder, mode 600, replacing an earlier copy whole."""
+    from backend.demo import format_credentials
+
+    data_path.mkdir(parents=True, exist_ok=True)
+    path = data_path / CREDENTIALS_FILE
+    partial = path.with_name(f".{CREDENTIALS_FILE}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a left-over partial file keeps its old mode otherwise
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(format_credentials(credentials) + "\n")
+    os.replace(partial, path)
+    return path
+
+
 def cmd_import_registry(args: argparse.Namespace) -> None:
     from backend.registry.importer import run_import_cli
 
@@ -105,10 +125,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
         serve_api(settings, args.workers)
 
 
-def cmd_worker(_: argparse.Namespace) -> None:
+def quiet_job_logs() -> None:
+    """arq's start and finish line for every job off; failures (ERROR) and warnings still show."""
+    for name in ARQ_JOB_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
     from workers.settings import create_worker
 
     with resolved_settings() as settings:
+        if args.quiet_jobs:
+            quiet_job_logs()
         worker = create_worker(settings, handle_signals=True)
         worker.run()
 
@@ -144,6 +172,15 @@ def _stop_requested(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def up_children(settings: Settings) -> dict[str, list[str]]:
+    """The processes `up` runs: the API, a worker that logs jobs only when they fail, the WeChat fake."""
+    fangpin = [sys.executable, "-m", "backend.cli"]
+    commands = {"api": [*fangpin, "serve"], "worker": [*fangpin, "worker", "--quiet-jobs"]}
+    if settings.wechat_base_url.startswith("http://127.0.0.1"):
+        commands["wechat-fake"] = [*fangpin, "wechat-fake"]
+    return commands
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     """Everything on a laptop: servers, migrations, demo data, WeChat fake, API and worker."""
     # Set explicitly: a shell starts `fangpin up &` with SIGINT ignored, and SIGTERM's default
@@ -156,11 +193,9 @@ def cmd_up(_: argparse.Namespace) -> None:
         print(f"fangpin up: starting the API at {url}", flush=True)
         asyncio.run(_migrate(settings))
         credentials = asyncio.run(_seed(settings))
+        credentials_path = save_credentials(settings.data_path, credentials)
         env = {**os.environ, **_server_env(settings)}
-        fangpin = [sys.executable, "-m", "backend.cli"]
-        commands = {"api": fangpin + ["serve"], "worker": fangpin + ["worker"]}
-        if settings.wechat_base_url.startswith("http://127.0.0.1"):
-            commands["wechat-fake"] = fangpin + ["wechat-fake"]
+        commands = up_children(settings)
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
             # Children ignore Ctrl-C from the terminal; this process stops them in order.
@@ -170,6 +205,7 @@ def cmd_up(_: argparse.Namespace) -> None:
                 print("fangpin up: the API did not become healthy; see the log above", file=sys.stderr)
                 return
             print_credentials(credentials)
+            print(f"(also in {credentials_path}, readable by you only)")
             print(f"\nAPI:      {url}\nAPI docs: {url}/schema/swagger\nHealth:   {url}/healthz")
             print(f"WeChat fake: {settings.wechat_base_url}\nPress Ctrl-C to stop.", flush=True)
             while all(p.poll() is None for p in processes.values()):
@@ -201,7 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="run everything for a laptop (servers, migrations, demo data, API, worker)")
     serve = commands.add_parser("serve", help="run the API")
     serve.add_argument("--workers", type=int, default=1)
-    commands.add_parser("worker", help="run the arq worker (jobs and cron)")
+    worker = commands.add_parser("worker", help="run the arq worker (jobs and cron)")
+    worker.add_argument(
+        "--quiet-jobs",
+        action="store_true",
+        help="log job starts and finishes only when they fail (`up` uses it; failures still show)",
+    )
     commands.add_parser("migrate", help="apply pending migrations")
     commands.add_parser("seed-demo", help="load the demo data (idempotent)")
     importer = commands.add_parser("import-registry", help="bulk-import households from CSV")

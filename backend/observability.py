@@ -15,8 +15,9 @@ REQUEST_ID_HEADER = b"x-request-id"
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _json = msgspec.json.Encoder()
 
-# Attributes every LogRecord has; anything else was passed with `extra=` and goes into the line.
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else was passed with `extra=` and goes into the line
+# (but not uvicorn's `color_message`, the message again with terminal colour codes).
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 def current_request_id() -> str:

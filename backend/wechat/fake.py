@@ -285,6 +285,7 @@ def create_fake_app(appid: str, secret: str) -> Litestar:
             control_reset,
         ],
         openapi_config=None,
+        logging_config=None,  # keep the JSON log handler (litestar's default replaces it)
     )
 
 
