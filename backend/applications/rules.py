@@ -203,13 +203,17 @@ WORKFLOWS: dict[CaseKind, dict[tuple[CaseState | None, Action], Move]] = {
 }
 
 
+def require_role_takes(kind: CaseKind, action: Action, role: Role) -> None:
+    """403 for a role that never takes this action in this kind of case, whatever its state."""
+    if not any(role in m.roles for m in WORKFLOWS[kind].values() if m.action is action):
+        raise errors.RoleMayNotAct()
+
+
 def find_move(kind: CaseKind, state: CaseState | None, action: Action, role: Role) -> Move:
     """The move for this attempt. A role that never takes this action → 403; a role that may, but
     not in this state → 409 naming the rule."""
-    table = WORKFLOWS[kind]
-    if not any(role in m.roles for m in table.values() if m.action is action):
-        raise errors.RoleMayNotAct()
-    move = table.get((state, action))
+    require_role_takes(kind, action, role)
+    move = WORKFLOWS[kind].get((state, action))
     if move is None:
         raise errors.ActionNotAllowedInState.for_state(state, action)
     if role not in move.roles:

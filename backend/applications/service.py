@@ -313,6 +313,8 @@ async def approve(
     """县级审定: the household becomes `monitoring`; the plan is due 10 working days later.
     Negative-list hits need `negative_list_confirmation` (DOMAIN §7.3). A year whose holiday
     notice is not entered yet → WorkingCalendarUnavailable (503) before anything is written."""
+    # A role that never approves hears 403, not a missing holiday notice's 503.
+    rules.require_role_takes(CaseKind.identification, Action.approve, principal.role)
     plan_due = rules.plan_due_date(now, await load_official_calendar(conn))
     risk_types = [r.value for r in data.risk_types]
 

@@ -49,6 +49,9 @@ async def test_without_the_2027_notice_the_approval_answers_503_and_changes_noth
     events = await flow.pool.fetchval("SELECT count(*) FROM application_events")
     notifications = await flow.last_notification_id()
     clock(CHRISTMAS_EVE_2026)
+    # a role that never approves is told so, whatever the calendar holds
+    not_theirs = await flow.step(Role.township, case_id, "approve", APPROVAL, expect=403)
+    assert not_theirs["code"] == "role_may_not_act"
     refused = await flow.step(Role.county, case_id, "approve", APPROVAL, expect=503)
     assert refused["code"] == "working_calendar_unavailable"
     assert "2027年" in refused["message"] and "管理员" in refused["message"]
