@@ -17,7 +17,6 @@ from collections.abc import Iterable
 import jwt
 import msgspec
 from litestar import Request
-from litestar.datastructures import State
 
 from backend.errors import Forbidden, Unauthorized
 from backend.regions.rules import region_prefix
@@ -112,13 +111,13 @@ def _verify_access_token(secret_key: str, token: str) -> tuple[Principal, int]:
         raise TokenInvalid() from None
 
 
-async def provide_principal(request: Request, state: State) -> Principal:
+async def provide_principal(request: Request) -> Principal:
     """Litestar dependency: the caller, from `Authorization: Bearer <access token>`."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized()
-    return decode_access_token(state.settings, token.strip())
+    return decode_access_token(request.app.state.settings, token.strip())
 
 
 def require_role(principal: Principal, roles: Iterable[Role]) -> None:

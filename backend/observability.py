@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import secrets
 import sys
 import time
-import uuid
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,7 +58,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
+        request_id = incoming[:64] if incoming.isprintable() and incoming else secrets.token_hex(16)
         token = _request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:

@@ -35,6 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend import db  # noqa: E402
 from backend.auth import Principal, issue_access_token  # noqa: E402
 from backend.demo import seed_demo  # noqa: E402
 from backend.embedded import servers  # noqa: E402
@@ -61,13 +62,15 @@ async def prepare(admin_dsn: str, database: str, settings: Settings) -> Principa
     await admin.execute(f'CREATE DATABASE "{database}"')
     await admin.close()
     await migrate(settings.database_url or "")
-    conn = await asyncpg.connect(settings.database_url or "")
+    # The app's connection set-up (JSON codecs), as `fangpin seed-demo` uses.
+    pool = await db.create_pool(settings.database_url or "", min_size=1, max_size=1)
     try:
-        result = await seed_demo(
-            conn, Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
-        )
+        async with pool.acquire() as conn:
+            result = await seed_demo(
+                conn, Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
+            )
     finally:
-        await conn.close()
+        await pool.close()
     return Principal(user_id=result.farmer.user_id, role=Role.farmer, household_id=result.farmer.household_id)
 
 
