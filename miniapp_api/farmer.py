@@ -84,8 +84,9 @@ async def answer_return(
     case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, FARMER)
-    done = await applications.answer_return(conn, principal, case_id, data, utcnow())
-    return await applications.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await applications.answer_return(conn, principal, case_id, data, now)
+    return await applications.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/withdraw", operation_id="WithdrawApplication")
@@ -93,8 +94,9 @@ async def withdraw_application(
     case_id: FromPath[int], data: JSONBody[Withdraw], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, FARMER)
-    done = await applications.withdraw(conn, principal, case_id, data, utcnow())
-    return await applications.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await applications.withdraw(conn, principal, case_id, data, now)
+    return await applications.finish(conn, redis, principal, done, now)
 
 
 @get("/notices", operation_id="ListVillageNotices")

@@ -31,8 +31,9 @@ async def report_household(
     data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
-    done = await service.open_case(conn, principal, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.open_case(conn, principal, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @get("/applications/{case_id:int}", operation_id="GetHelperApplication")
@@ -46,8 +47,9 @@ async def verify(
     case_id: FromPath[int], data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
-    done = await service.verify(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.verify(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/return", operation_id="AskForMaterial")
@@ -55,8 +57,9 @@ async def return_for_material(
     case_id: FromPath[int], data: JSONBody[ReturnForMaterial], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
-    done = await service.return_for_material(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.return_for_material(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/answer-return", operation_id="SupplyMaterial")
@@ -64,8 +67,9 @@ async def answer_return(
     case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
-    done = await service.answer_return(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.answer_return(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 router = Router(

@@ -39,8 +39,9 @@ async def open_application(
     data: JSONBody[CaseOpen], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     """干部排查: a helper or grid officer opens a case for a household in their scope."""
-    done = await service.open_case(conn, principal, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.open_case(conn, principal, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @get("/applications", operation_id="ListApplications")
@@ -86,32 +87,36 @@ async def get_negative_list_hits(case_id: CaseId, conn: Conn, principal: Caller)
 async def verify(
     case_id: CaseId, data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.verify(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.verify(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/village-review", operation_id="VillageReview")
 async def village_review(
     case_id: CaseId, data: JSONBody[VillageReview], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.village_review(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.village_review(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/notice", operation_id="StartNotice")
 async def start_notice(
     case_id: CaseId, data: JSONBody[NoticeStart], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.start_notice(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.start_notice(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/objections", operation_id="RaiseObjection")
 async def raise_objection(
     case_id: CaseId, data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done, _ = await service.raise_objection(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done, _ = await service.raise_objection(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/objections/{objection_id:int}/resolve", operation_id="ResolveObjection")
@@ -123,48 +128,54 @@ async def resolve_objection(
     redis: RedisDep,
     principal: Caller,
 ) -> Application:
-    done = await service.resolve_objection(conn, principal, case_id, objection_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.resolve_objection(conn, principal, case_id, objection_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/end-notice", operation_id="EndNotice")
 async def end_notice(
     case_id: CaseId, data: JSONBody[StepComment], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.end_notice(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.end_notice(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/township-review", operation_id="TownshipReview")
 async def township_review(
     case_id: CaseId, data: JSONBody[StepComment], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.township_pass(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.township_pass(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/approve", operation_id="ApproveApplication")
 async def approve(
     case_id: CaseId, data: JSONBody[Approval], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.approve(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.approve(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/reject", operation_id="RejectApplication")
 async def reject(
     case_id: CaseId, data: JSONBody[Rejection], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.reject(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.reject(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/return", operation_id="ReturnApplication")
 async def return_for_material(
     case_id: CaseId, data: JSONBody[ReturnForMaterial], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
-    done = await service.return_for_material(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.return_for_material(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 @post("/applications/{case_id:int}/answer-return", operation_id="AnswerReturnAsStaff")
@@ -172,8 +183,9 @@ async def answer_return(
     case_id: CaseId, data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     """A helper supplies the material on the household's behalf."""
-    done = await service.answer_return(conn, principal, case_id, data, utcnow())
-    return await service.finish(conn, redis, principal, done, utcnow())
+    now = utcnow()
+    done = await service.answer_return(conn, principal, case_id, data, now)
+    return await service.finish(conn, redis, principal, done, now)
 
 
 router = Router(
