@@ -47,7 +47,7 @@ from schemas.base import Role  # noqa: E402
 FARMER_PATH = "/api/miniapp/farmer/household"
 PING_PATH = "/ping"
 WARM_UP_S = 2
-TARGET_RPS = 2_000  # README "Performance": the figure the read path must reach on 2 cores
+TARGET_RPS = 2_000  # docs/performance.md: the figure the read path must reach on 2 cores
 TARGET_P99_MS = 30.0
 
 

@@ -1,6 +1,6 @@
 """SMS, the pluggable fallback channel (DOMAIN §9). No provider is configured by default.
 
-A provider plugs in in three steps (see README "Notifications"):
+A provider plugs in in three steps (see docs/notifications.md):
 
 1. Write a class with `async def send(self, message: SmsMessage) -> None` that raises `SmsError`
    (`retryable=True` for network trouble or rate limits, False for a refusal such as a bad number).

@@ -105,7 +105,7 @@ async def import_registry(
     pii: PiiDep,
     principal: Caller,
 ) -> ImportReport:
-    """A CSV of households (one row per person); the columns are in README "Registry import"."""
+    """A CSV of households (one row per person); the columns are in docs/registry-import.md."""
     require_role(principal, IMPORTERS)
     return await importer.import_registry(
         conn,

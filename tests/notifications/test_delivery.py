@@ -263,7 +263,7 @@ async def test_user_without_openid_gets_inbox_only_and_keeps_grants(
 
 
 class RecordingSms:
-    """An SMS provider plugged in as README describes; it records instead of calling a gateway."""
+    """An SMS provider plugged in as docs/notifications.md describes; it records instead of calling a gateway."""
 
     def __init__(self, fail_with: SmsError | None = None) -> None:
         self.sent: list[SmsMessage] = []
