@@ -8,10 +8,19 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from backend.regions.rules import RegionLevel
 from schemas.base import BaseStruct, RegionCode
 
 RegionName = Annotated[str, Meta(min_length=1, max_length=60)]
+
+
+class RegionLevel(enum.StrEnum):
+    """统计用区划代码 levels: 2-2-2-3-3 significant digits (backend/regions/rules.py reads them)."""
+
+    province = "province"
+    city = "city"
+    county = "county"
+    township = "township"
+    village = "village"
 
 
 class KeyAssistance(enum.StrEnum):

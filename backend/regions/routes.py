@@ -10,9 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from backend.auth import REGION_ROLES, require_role
 from backend.deps import Caller, Conn
 from backend.regions import service
-from backend.regions.rules import RegionLevel
 from schemas.base import Role
-from schemas.regions import KeyAssistance, Region, RegionCreate, RegionNode, RegionUpdate
+from schemas.regions import KeyAssistance, Region, RegionCreate, RegionLevel, RegionNode, RegionUpdate
 
 READERS = REGION_ROLES | {Role.admin}
 

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-
-
-class RegionLevel(enum.StrEnum):
-    province = "province"
-    city = "city"
-    county = "county"
-    township = "township"
-    village = "village"
-
+from schemas.regions import RegionLevel
 
 # Significant digits per level (统计用区划代码: 2-2-2-3-3).
 SIGNIFICANT_DIGITS = {

@@ -11,14 +11,13 @@ from backend.db import row_to, rows_to
 from backend.regions import errors, queries
 from backend.regions.rules import (
     SIGNIFICANT_DIGITS,
-    RegionLevel,
     invalid_code_reason,
     parent_code,
     region_level,
     region_prefix,
 )
 from schemas.base import ErrorDetail, Role
-from schemas.regions import KeyAssistance, Region, RegionCreate, RegionNode, RegionUpdate
+from schemas.regions import KeyAssistance, Region, RegionCreate, RegionLevel, RegionNode, RegionUpdate
 
 # Levels below a root that the tree returns when the caller does not say (a county: down to villages).
 DEFAULT_TREE_DEPTH = 4

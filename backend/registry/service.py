@@ -9,9 +9,10 @@ from backend import audit
 from backend.auth import Principal
 from backend.db import row_to
 from backend.pii import InvalidIdNumber, Pii, mask_id_number, mask_phone, normalize_id_number, normalize_phone
-from backend.regions.rules import RegionLevel, region_prefix
+from backend.regions.rules import region_prefix
 from backend.registry import errors, queries, rules
 from schemas.base import ErrorDetail, PageMeta
+from schemas.regions import RegionLevel
 from schemas.registry import (
     Household,
     HouseholdCreate,

@@ -1,6 +1,7 @@
 import pytest
 
-from backend.regions.rules import RegionLevel, invalid_code_reason, parent_code, region_level, region_prefix
+from backend.regions.rules import invalid_code_reason, parent_code, region_level, region_prefix
+from schemas.regions import RegionLevel
 
 
 @pytest.mark.parametrize(

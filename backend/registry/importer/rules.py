@@ -13,9 +13,9 @@ from typing import TypeVar
 import msgspec
 
 from backend.pii import InvalidIdNumber, id_birth_date, id_sex, normalize_id_number, normalize_phone
-from backend.regions.rules import RegionLevel
 from backend.registry.importer import columns
 from backend.registry.importer.columns import RawRow
+from schemas.regions import RegionLevel
 from schemas.registry import Employment, Health, HouseholdCategory, LabourCapacity, Relation, SchoolingStage
 from schemas.registry_imports import ImportReject
 
