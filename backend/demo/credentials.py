@@ -33,8 +33,9 @@ def format_credentials(result: DemoSeed) -> str:
         )
     farmer = result.farmer
     lines.append(
-        f"  farmer 农户: {farmer.name}, household {farmer.household_no} (user {farmer.user_id}, "
-        f"mini-program openid {farmer.openid})"
+        f"  farmer 农户: {farmer.name}, household {farmer.household_no} (user {farmer.user_id}): "
+        f'POST /api/miniapp/auth/login {{"code": "{farmer.js_code}"}} through the WeChat fake '
+        f"(openid {farmer.openid})"
     )
     counts = result.counts
     lines.append(

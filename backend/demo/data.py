@@ -8,6 +8,7 @@ import datetime as dt
 
 from stdnum.cn import uscc
 
+from backend.wechat.fake import openid_for
 from schemas.base import Role
 from schemas.notifications import NotificationEvent, TemplateUpdate
 
@@ -44,28 +45,45 @@ REGIONS: list[tuple[str, str, str | None, bool, str | None]] = [
 VILLAGES = [(code, name) for code, name, *_ in REGIONS if code[9:] != "000"]
 REGION_NAMES = {code: name for code, name, *_ in REGIONS}
 
-# 监测范围 (DOMAIN §3): 5,000 yuan is the 2019–2020 reference; later years are the province's
-# yearly configuration, here invented in the range provinces actually set.
-THRESHOLDS_FEN = [
-    (2019, 500_000, "2019–2020年参考标准：人均纯收入5000元（约为国家扶贫标准的1.5倍）"),
-    (2020, 500_000, "2019–2020年参考标准：人均纯收入5000元（约为国家扶贫标准的1.5倍）"),
-    (2021, 600_000, "省级年度监测范围（演示配置）"),
-    (2022, 650_000, "省级年度监测范围（演示配置）"),
-    (2023, 700_000, "省级年度监测范围（演示配置）"),
-    (2024, 730_000, "省级年度监测范围（演示配置）"),
-    (2025, 760_000, "省级年度监测范围（演示配置）"),
-]
+# The demo is seeded relative to the day it runs: union budgets for this year and the two before,
+# thresholds from the 2019 reference up to this year, incomes for the last full year.
+# 监测范围 (DOMAIN §3): 5,000 yuan is the 2019–2020 reference; every later year is the province's
+# yearly configuration, here invented in the range provinces actually set (6,000 yuan in 2021,
+# raised by 300 yuan a year).
+THRESHOLD_REFERENCE_YEARS = (2019, 2020)
+THRESHOLD_REFERENCE_FEN = 500_000
+THRESHOLD_REFERENCE_NOTE = "2019–2020年参考标准：人均纯收入5000元（约为国家扶贫标准的1.5倍）"
+THRESHOLD_2021_FEN = 600_000
+THRESHOLD_RISE_FEN_PER_YEAR = 30_000
+THRESHOLD_CONFIGURED_NOTE = "省级年度监测范围（演示配置）"
+
+
+def thresholds_fen(this_year: int) -> list[tuple[int, int, str]]:
+    """(year, per-capita line in fen, note) from the 2019 reference up to `this_year`."""
+    rows = [(year, THRESHOLD_REFERENCE_FEN, THRESHOLD_REFERENCE_NOTE) for year in THRESHOLD_REFERENCE_YEARS]
+    first_configured = THRESHOLD_REFERENCE_YEARS[-1] + 1
+    for year in range(first_configured, this_year + 1):
+        fen = THRESHOLD_2021_FEN + (year - first_configured) * THRESHOLD_RISE_FEN_PER_YEAR
+        rows.append((year, fen, THRESHOLD_CONFIGURED_NOTE))
+    return rows
+
 
 HOUSEHOLD_COUNT = 200
 DEMO_RANDOM_SEED = 20_210_101  # the demo is the same on every machine
 DEMO_TODAY = dt.date(2025, 1, 1)  # ages in the demo are computed at this date, so they never drift
-INCOME_YEAR = 2024
 # Real birthplace codes (GB 11643 checks them); demo people were born in these counties.
 BIRTHPLACES = ("522633", "522632", "522634", "522631")
 
 UNION_NAME = "云溪市总工会"
 UNION_APPROVAL_THRESHOLD_FEN = 200_000  # orders above 2,000 yuan need an approver
-UNION_BUDGETS_FEN = [(2024, 30_000_000), (2025, 50_000_000)]
+# Budgets for two years ago, last year and this year: 200,000, 300,000 and 500,000 yuan.
+UNION_BUDGETS_FEN = (20_000_000, 30_000_000, 50_000_000)
+
+
+def union_budgets_fen(this_year: int) -> list[tuple[int, int]]:
+    """(year, budget in fen) for this year and the two before."""
+    first = this_year - len(UNION_BUDGETS_FEN) + 1
+    return [(first + offset, fen) for offset, fen in enumerate(UNION_BUDGETS_FEN)]
 
 
 def _credit_code(body17: str) -> str:
@@ -99,7 +117,10 @@ STAFF = [
     (Role.supplier, "demo_supplier", "fangpin-supplier", None, "石门县山珍农业专业合作社", None),
     (Role.admin, "demo_admin", "fangpin-admin", PROVINCE, "系统管理员", None),
 ]
-DEMO_FARMER_OPENID = "demo-farmer-openid"
+# The wx.login code that logs in as the demo farmer: the shipped WeChat fake turns it into this openid
+# (the same function), so `./dev up` and the mini-program's developer tools reach the farmer with it.
+DEMO_FARMER_JS_CODE = "demo-farmer"
+DEMO_FARMER_OPENID = openid_for(DEMO_FARMER_JS_CODE)
 
 # WeChat subscribe-message templates (订阅消息) for the events a farmer is told about (DOMAIN §9),
 # laid out like the public library's 审核结果通知: what, status, when, note. The template ids are

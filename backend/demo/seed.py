@@ -3,9 +3,13 @@ what is already there, so a second run changes nothing)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 import msgspec
 
+from backend.auth import utcnow
+from backend.calendar.rules import local_date
 from backend.demo import data
 from backend.demo.people import demo_households
 from backend.passwords import hash_password
@@ -102,14 +106,17 @@ WHERE village_code = $2
   AND helper_user_id IS NULL
 """
 
-# The demo farmer is the head of the village's first household.
+# The demo farmer is the head of the village's first household, under the openid the WeChat fake
+# gives DEMO_FARMER_JS_CODE; a head an older demo bound under an openid no code produces takes it.
 INSERT_FARMER = """
 INSERT INTO users (role, openid, display_name, person_id, household_id)
 SELECT 'farmer', $1, p.name, p.id, h.id
 FROM households h
 JOIN persons p ON p.household_id = h.id AND p.relation = 'head'
 WHERE h.household_no = $2
-ON CONFLICT DO NOTHING
+ON CONFLICT (person_id) DO UPDATE
+SET openid = EXCLUDED.openid
+WHERE users.openid IS DISTINCT FROM EXCLUDED.openid
 """
 
 INSERT_TEMPLATES = """
@@ -159,6 +166,7 @@ class DemoFarmer(msgspec.Struct, frozen=True):
     household_no: str
     name: str
     openid: str
+    js_code: str  # what wx.login must return (the WeChat fake's code) to log in as this farmer
 
 
 class DemoSeed(msgspec.Struct, frozen=True):
@@ -168,19 +176,21 @@ class DemoSeed(msgspec.Struct, frozen=True):
     households_added: int
 
 
-async def seed_demo(conn: asyncpg.Connection, pii: Pii) -> DemoSeed:
+async def seed_demo(conn: asyncpg.Connection, pii: Pii, today: dt.date | None = None) -> DemoSeed:
     """Loads the demo (regions, ~200 households, staff, a farmer, a union, suppliers, products,
-    thresholds, WeChat templates with the farmer's grants). Safe to run again: rows already present
-    are left as they are."""
+    thresholds, WeChat templates with the farmer's grants), dated relative to `today` (China's local
+    date by default): budgets for this year and the two before, thresholds up to this year, incomes
+    for last year. Safe to run again: rows already present are left as they are, so a later year's
+    run adds that year's rows."""
+    year = (today or local_date(utcnow())).year
     async with conn.transaction():
         await conn.execute(LOCK_SEED)
         await _insert_regions(conn)
-        await conn.execute(
-            INSERT_THRESHOLDS, data.PROVINCE, *map(list, zip(*data.THRESHOLDS_FEN, strict=True))
-        )
-        union_id = await _insert_union(conn)
+        thresholds = data.thresholds_fen(year)
+        await conn.execute(INSERT_THRESHOLDS, data.PROVINCE, *map(list, zip(*thresholds, strict=True)))
+        union_id = await _insert_union(conn, year)
         supplier_ids = await _insert_suppliers_and_products(conn)
-        added = await _insert_households(conn, pii)
+        added = await _insert_households(conn, pii, income_year=year - 1)
         await _insert_staff(conn, union_id, supplier_ids[0])
         helper = next(s for s in data.STAFF if s[0] is Role.helper)
         await conn.execute(ASSIGN_HELPER, helper[1], helper[3])
@@ -197,6 +207,7 @@ async def seed_demo(conn: asyncpg.Connection, pii: Pii) -> DemoSeed:
             household_no=farmer["household_no"],
             name=farmer["display_name"],
             openid=data.DEMO_FARMER_OPENID,
+            js_code=data.DEMO_FARMER_JS_CODE,
         ),
         counts=counts,
         households_added=added,
@@ -231,10 +242,11 @@ async def _insert_templates(conn: asyncpg.Connection) -> None:
     await conn.execute(INSERT_FARMER_GRANTS, data.DEMO_FARMER_OPENID, [t.template_id for t in templates])
 
 
-async def _insert_union(conn: asyncpg.Connection) -> int:
+async def _insert_union(conn: asyncpg.Connection, year: int) -> int:
     await conn.execute(INSERT_UNION, data.UNION_NAME, data.CITY, data.UNION_APPROVAL_THRESHOLD_FEN)
     union_id = await conn.fetchval(GET_UNION_ID, data.UNION_NAME)
-    await conn.execute(INSERT_BUDGETS, union_id, *map(list, zip(*data.UNION_BUDGETS_FEN, strict=True)))
+    budgets = data.union_budgets_fen(year)
+    await conn.execute(INSERT_BUDGETS, union_id, *map(list, zip(*budgets, strict=True)))
     return union_id
 
 
@@ -248,7 +260,7 @@ async def _insert_suppliers_and_products(conn: asyncpg.Connection) -> list[int]:
     return supplier_ids
 
 
-async def _insert_households(conn: asyncpg.Connection, pii: Pii) -> int:
+async def _insert_households(conn: asyncpg.Connection, pii: Pii, income_year: int) -> int:
     demo = demo_households()
     numbers = [d.household.household_no for d in demo]
     taken = {r["household_no"] for r in await conn.fetch(LIST_TAKEN_HOUSEHOLD_NOS, numbers)}
@@ -265,7 +277,7 @@ async def _insert_households(conn: asyncpg.Connection, pii: Pii) -> int:
     )
     await conn.execute(
         INSERT_INCOMES,
-        data.INCOME_YEAR,
+        income_year,
         [d.household.household_no for d in new],
         *map(list, zip(*(d.income for d in new), strict=True)),
     )

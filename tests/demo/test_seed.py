@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 from stdnum.cn import uscc
 
+from backend.auth import utcnow
+from backend.calendar.rules import local_date
 from backend.demo import data, format_credentials, seed_demo
 from backend.passwords import verify_password
 from backend.pii import Pii, mask_id_number, normalize_id_number
@@ -73,7 +77,44 @@ async def test_demo_parties_thresholds_and_regions(pool, pii: Pii) -> None:
     )
     counties = await pool.fetch("SELECT key_assistance FROM regions WHERE level = 'county' ORDER BY code")
     assert [c["key_assistance"] for c in counties] == ["national", "provincial"]
-    assert await pool.fetchval("SELECT budget_fen FROM union_budgets WHERE year = 2025") == 50_000_000
+
+
+async def test_the_demo_is_dated_from_the_day_it_is_seeded(pool, pii: Pii) -> None:
+    async with pool.acquire() as conn:
+        await seed_demo(conn, pii, today=dt.date(2031, 3, 15))
+    budgets = await pool.fetch("SELECT year, budget_fen FROM union_budgets ORDER BY year")
+    assert [(b["year"], b["budget_fen"]) for b in budgets] == [
+        (2029, 20_000_000),
+        (2030, 30_000_000),
+        (2031, 50_000_000),
+    ]
+    thresholds = {
+        r["year"]: r["per_capita_fen"]
+        for r in await pool.fetch(
+            "SELECT year, per_capita_fen FROM monitoring_thresholds WHERE province_code = $1", data.PROVINCE
+        )
+    }
+    assert sorted(thresholds) == list(range(2019, 2032))  # the 2019 reference up to this year
+    assert thresholds[2019] == thresholds[2020] == 500_000
+    later = [thresholds[year] for year in range(2020, 2032)]
+    assert later == sorted(set(later)) and 600_000 <= thresholds[2031] <= 1_200_000  # rises every year
+    assert {r["year"] for r in await pool.fetch("SELECT DISTINCT year FROM household_incomes")} == {2030}
+
+    # The next year's run adds that year and keeps what is there.
+    async with pool.acquire() as conn:
+        await seed_demo(conn, pii, today=dt.date(2032, 1, 2))
+    years = [r["year"] for r in await pool.fetch("SELECT year FROM union_budgets ORDER BY year")]
+    assert years == [2029, 2030, 2031, 2032]
+    assert await pool.fetchval("SELECT max(year) FROM monitoring_thresholds") == 2032
+
+
+async def test_by_default_the_demo_covers_this_year_and_the_two_before(pool, pii: Pii) -> None:
+    this_year = local_date(utcnow()).year
+    await seed(pool, pii)
+    years = {r["year"] for r in await pool.fetch("SELECT year FROM union_budgets")}
+    assert years == {this_year - 2, this_year - 1, this_year}
+    thresholds = {r["year"] for r in await pool.fetch("SELECT year FROM monitoring_thresholds")}
+    assert {this_year - 2, this_year - 1, this_year} <= thresholds
 
 
 async def test_every_role_has_a_demo_login_and_the_farmer_is_bound(client, pool, pii: Pii) -> None:

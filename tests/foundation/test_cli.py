@@ -22,7 +22,9 @@ from tests.notifications.conftest import empty_queue, redis, run_workers  # noqa
 
 SEEDED = DemoSeed(
     logins=[DemoLogin(role="county", username="demo_county", password="fangpin-county", region="县")],
-    farmer=DemoFarmer(user_id=11, household_id=1, household_no="660121100201001", name="贺梓萱", openid="o"),
+    farmer=DemoFarmer(
+        user_id=11, household_id=1, household_no="660121100201001", name="贺梓萱", openid="o", js_code="code"
+    ),
     counts={"regions": 1, "households": 1, "persons": 2, "users": 2, "suppliers": 0, "products": 0},
     households_added=0,
 )
