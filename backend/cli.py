@@ -21,13 +21,14 @@ from pathlib import Path
 import httpx
 
 from backend.embedded import servers
-from backend.observability import configure_logging
+from backend.observability import configure_logging, log_uncaught_exceptions
 from backend.settings import Settings, load_settings
+from backend.supervisor import Child, stop_all
 
 log = logging.getLogger("fangpin.cli")
 
-CHILD_STOP_TIMEOUT_S = 10
 HEALTH_WAIT_S = 60
+UP_TEND_EVERY_S = 0.5  # how soon `up` notices a child died
 CREDENTIALS_FILE = "demo-credentials.txt"  # in the data folder, readable by its owner only
 # arq logs every job's start and finish at INFO: with the 5-second delivery sweep that buries
 # `fangpin up`'s output. Failures are logged at ERROR / WARNING and still show.
@@ -132,13 +133,12 @@ def quiet_job_logs() -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from workers.settings import create_worker
+    from workers.runner import run_worker
 
     with resolved_settings() as settings:
         if args.quiet_jobs:
             quiet_job_logs()
-        worker = create_worker(settings, handle_signals=True)
-        worker.run()
+        asyncio.run(run_worker(settings))
 
 
 def cmd_wechat_fake(args: argparse.Namespace) -> None:
@@ -195,40 +195,27 @@ def cmd_up(_: argparse.Namespace) -> None:
         credentials = asyncio.run(_seed(settings))
         credentials_path = save_credentials(settings.data_path, credentials)
         env = {**os.environ, **_server_env(settings)}
-        commands = up_children(settings)
-        processes: dict[str, subprocess.Popen[bytes]] = {}
+        children = [Child(name, command, env) for name, command in up_children(settings).items()]
         try:
-            # Children ignore Ctrl-C from the terminal; this process stops them in order.
-            for name, command in commands.items():
-                processes[name] = subprocess.Popen(command, env=env, preexec_fn=os.setpgrp)
-            if not _wait_healthy(url, list(processes.values())):
+            for child in children:
+                child.start()
+            if not _wait_healthy(url, [c.process for c in children if c.process is not None]):
                 print("fangpin up: the API did not become healthy; see the log above", file=sys.stderr)
                 return
             print_credentials(credentials)
             print(f"(also in {credentials_path}, readable by you only)")
             print(f"\nAPI:      {url}\nAPI docs: {url}/schema/swagger\nHealth:   {url}/healthz")
             print(f"WeChat fake: {settings.wechat_base_url}\nPress Ctrl-C to stop.", flush=True)
-            while all(p.poll() is None for p in processes.values()):
-                time.sleep(0.5)
-            stopped = [name for name, p in processes.items() if p.poll() is not None]
-            print(f"fangpin up: {', '.join(stopped)} stopped; stopping everything", file=sys.stderr)
+            while True:  # until Ctrl-C or SIGTERM; a child that dies is started again
+                for child in children:
+                    child.tend(time.monotonic())
+                time.sleep(UP_TEND_EVERY_S)
         except KeyboardInterrupt:
             print("\nstopping...", flush=True)
         finally:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            _stop(list(processes.values()))
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=CHILD_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            stop_all(children)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +252,7 @@ HANDLERS = {
 
 
 def main(argv: list[str] | None = None) -> None:
+    log_uncaught_exceptions()
     args = build_parser().parse_args(argv)
     HANDLERS[args.command](args)
 

@@ -7,6 +7,7 @@ import logging
 import secrets
 import sys
 import time
+from types import TracebackType
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,8 +47,21 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # a Python warning is a JSON line too, not raw text on stderr
     # uvicorn's access log duplicates ours and is not JSON.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def log_uncaught_exceptions() -> None:
+    """A crash ends in one JSON line (`process.crashed`, the traceback in `exc`), not raw text."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        logging.getLogger("fangpin").critical("process.crashed", exc_info=(kind, value, tb))
+
+    sys.excepthook = hook
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

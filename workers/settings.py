@@ -28,8 +28,11 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["http"].aclose()
-    await ctx["db"].close()
+    """Closes what `startup` made, also when it stopped half-way."""
+    if "http" in ctx:
+        await ctx["http"].aclose()
+    if "db" in ctx:
+        await ctx["db"].close()
 
 
 def create_worker(settings: Settings, **overrides: Any) -> Worker:
