@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -153,11 +152,15 @@ def _server_env(settings: Settings) -> dict[str, str]:
     return {"DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or ""}
 
 
-def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]]) -> bool:
+def _wait_healthy(url: str, api: Child, children: list[Child]) -> bool:
+    """Until the API answers /healthz; False when it exits first. Other children that die
+    meanwhile are restarted."""
     deadline = time.monotonic() + HEALTH_WAIT_S
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
+        if api.process is None or api.process.poll() is not None:
             return False
+        for child in children:
+            child.tend(time.monotonic())
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return True
@@ -196,10 +199,11 @@ def cmd_up(_: argparse.Namespace) -> None:
         credentials_path = save_credentials(settings.data_path, credentials)
         env = {**os.environ, **_server_env(settings)}
         children = [Child(name, command, env) for name, command in up_children(settings).items()]
+        api = next(child for child in children if child.name == "api")
         try:
             for child in children:
                 child.start()
-            if not _wait_healthy(url, [c.process for c in children if c.process is not None]):
+            if not _wait_healthy(url, api, children):
                 print("fangpin up: the API did not become healthy; see the log above", file=sys.stderr)
                 return
             print_credentials(credentials)

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
 
-from backend import cli
+from backend import cli, supervisor
 from backend.app import create_app
 from backend.demo import format_credentials
 from backend.demo.seed import DemoFarmer, DemoLogin, DemoSeed
 from backend.settings import Settings
+from backend.supervisor import Child
 from backend.wechat.fake import create_fake_app
 from tests.notifications.conftest import empty_queue, redis, run_workers  # noqa: F401  (fixtures)
 
@@ -108,3 +111,27 @@ def test_the_api_and_the_wechat_fake_keep_json_logs(settings: Settings, capsys) 
         ("fangpin.test", "cases.overdue"),
     ]
     assert "color_message" not in lines[0] and lines[1]["count"] == 3
+
+
+def test_up_restarts_a_crash_looping_child_ever_more_slowly(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="fangpin.up")
+    child = Child("worker", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
+    child.start()
+    delays = []
+    for _ in range(6):
+        assert child.process is not None and child.process.wait(timeout=30) == 3
+        now = child.started_at + 1  # died a second after it started: a crash loop
+        child.tend(now)
+        assert child.restart_at is not None
+        delays.append(child.restart_at - now)
+        child.tend(child.restart_at - 0.1)  # not yet
+        assert child.restart_at is not None
+        child.tend(child.restart_at)
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    # A child that ran for a while before dying is not looping: the first delay again.
+    assert child.process is not None and child.process.wait(timeout=30) == 3
+    child.tend(child.started_at + supervisor.CHILD_STABLE_S)
+    assert child.restart_at == child.started_at + supervisor.CHILD_STABLE_S + 1.0
+    events = [(r.getMessage(), getattr(r, "exit_code", None)) for r in caplog.records if r.name == "fangpin.up"]
+    assert events.count(("up.child_restarted", 3)) == 6 and events.count(("up.child_exited", 3)) == 7
+    supervisor.stop_all([child])

@@ -232,7 +232,8 @@ async def test_up_restarts_a_dead_child_and_outlives_a_redis_outage(
     up = Fangpin(["up"], env, tmp_path)
     up_pool: asyncpg.Pool | None = None
     try:
-        await until(lambda: healthy(url), "the API healthy")
+        await until(lambda: "Press Ctrl-C to stop." in up.out_path.read_text(), "up's banner")
+        assert await healthy(url)
         up_pool = await create_pool(up_database, min_size=1, max_size=1)
         farmer = await up_pool.fetchval("SELECT id FROM users WHERE openid = $1", DEMO_FARMER_OPENID)
 
