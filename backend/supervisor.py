@@ -14,7 +14,9 @@ from collections.abc import Sequence
 log = logging.getLogger("fangpin.up")
 
 RESTART_FIRST_S = 1.0
-RESTART_MAX_S = 30.0  # a child that cannot start is retried every half minute, not in a tight loop
+# A child that cannot start (or a worker without Redis) is retried every half minute, not in a
+# tight loop.
+RESTART_MAX_S = 30.0
 # A child that ran this long before it died is not crash-looping: its next restart waits
 # RESTART_FIRST_S again.
 CHILD_STABLE_S = 60.0

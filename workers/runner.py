@@ -1,6 +1,6 @@
 """`fangpin worker`: arq's worker in a loop that outlives Redis. arq gives up on the first lost
 connection (its `main` raises redis-py's ConnectionError); here the worker is torn down, the loss
-is logged, and a fresh one starts after a backoff. Nothing queued is lost meanwhile: what must be
+is logged, and a fresh one starts after a backoff (1, 2, 4 … capped at 30 s). Nothing queued is lost meanwhile: what must be
 delivered is in PostgreSQL (the notification outbox) and the start-up sweep picks it up."""
 
 from __future__ import annotations
@@ -16,21 +16,15 @@ from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from backend.settings import Settings
+from backend.supervisor import backoff_s  # the same 1, 2, 4 … 30 s as `fangpin up`'s restarts
 from workers.settings import create_worker, shutdown
 
 log = logging.getLogger("fangpin.worker")
 
-RETRY_FIRST_S = 1.0
-RETRY_MAX_S = 30.0  # an outage of minutes is retried every half minute, not hammered
 # Jobs running when Redis goes away may finish their PostgreSQL and WeChat work (a job cut short
 # mid-send is sent again after its lease); past this they are cancelled.
 JOB_DRAIN_S = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def retry_delay_s(attempt: int) -> float:
-    """1, 2, 4 … seconds, capped at RETRY_MAX_S; attempt counts from 1."""
-    return min(RETRY_FIRST_S * 2 ** (attempt - 1), RETRY_MAX_S)
 
 
 async def close_worker(worker: Worker) -> None:
@@ -98,11 +92,11 @@ async def _run_until(
                 extra={
                     "error": f"{type(exc).__name__}: {exc}",
                     "attempt": attempt,
-                    "retry_in_s": retry_delay_s(attempt),
+                    "retry_in_s": backoff_s(attempt),
                 },
             )
         finally:
             current.clear()
             await close_worker(worker)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), retry_delay_s(attempt))
+            await asyncio.wait_for(stopping.wait(), backoff_s(attempt))
