@@ -1,4 +1,4 @@
-"""Photo SQL. Reads of a photo are scoped by its owner (see owners.py and rules.may_view)."""
+"""Photo SQL. Reads of a photo are scoped by its owner (see owners.may_view)."""
 
 # Serialises uploads to one owner so the per-owner cap holds under concurrent uploads.
 LOCK_OWNER = """

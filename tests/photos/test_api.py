@@ -13,7 +13,7 @@ from backend.app import create_app
 from backend.photos import rules, signing
 from schemas.base import Role
 from schemas.photos import PhotoVariant
-from tests.photos.conftest import Owners, encode, exif_block, phone_photo, scene, upload_files
+from tests.photos.conftest import Owners, earlier_case, encode, exif_block, phone_photo, scene, upload_files
 
 
 def app_url(owners: Owners) -> str:
@@ -218,13 +218,7 @@ async def test_near_copy_is_flagged_possible_reuse_and_unrelated_photo_is_not(
     client, owners: Owners, pool, process
 ) -> None:
     helper = owners.world.user(Role.helper)
-    async with pool.acquire() as conn:
-        second_case = await conn.fetchval(
-            "INSERT INTO applications (household_id, source, state, created_by, discovered_at) "
-            "VALUES ($1, 'cadre_screening', 'verification', $2, now()) RETURNING id",
-            owners.world.households["a1a"].id,
-            helper.id,
-        )
+    second_case = await earlier_case(pool, owners)
     original = scene(21, size=(1600, 1200))
     first = (await upload(client, app_url(owners), helper, encode(original, quality=92))).json()
     await process(first["id"])

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from backend.auth import Principal
-from backend.photos import errors, imaging, rules, signing
+from backend.photos import errors, imaging, owners, rules, signing
 from schemas.base import Role
 from schemas.photos import OwnerKind, PhotoVariant
 from tests.photos.conftest import GPS_NANNING, encode, exif_block, scene
@@ -62,40 +62,50 @@ def principal(role: Role, **kwargs) -> Principal:
 
 
 def test_who_may_attach_and_see_a_case_photo() -> None:
-    owner = rules.OwnerScope(household_id=7, region_code=VILLAGE)
-    elsewhere = rules.OwnerScope(household_id=8, region_code=OTHER_VILLAGE)
+    owner = rules.OwnerScope(household_id=7, region_code=VILLAGE, state="verification")
+    draft = rules.OwnerScope(household_id=7, region_code=VILLAGE, state="draft")
+    elsewhere = rules.OwnerScope(household_id=8, region_code=OTHER_VILLAGE, state="verification")
     farmer = principal(Role.farmer, household_id=7)
     helper = principal(Role.helper, region_code=VILLAGE)
     county = principal(Role.county, region_code="450102000000")
+    department = principal(Role.department, region_code="450102000000")
     admin = principal(Role.admin, region_code="450000000000")
-    assert rules.may_upload(farmer, OwnerKind.application, owner)
-    assert not rules.may_upload(farmer, OwnerKind.application, elsewhere)
-    assert not rules.may_view(farmer, OwnerKind.application, elsewhere)
-    assert rules.may_upload(helper, OwnerKind.application, owner)
-    assert not rules.may_view(helper, OwnerKind.application, elsewhere)
-    assert rules.may_view(county, OwnerKind.application, owner)
-    assert not rules.may_view(county, OwnerKind.application, elsewhere)
-    assert rules.may_view(admin, OwnerKind.application, elsewhere)
-    assert not rules.may_upload(admin, OwnerKind.application, owner)  # admins operate, not gather evidence
+    assert owners.may_upload(farmer, OwnerKind.application, owner)
+    assert owners.may_upload(farmer, OwnerKind.application, draft)
+    assert not owners.may_upload(farmer, OwnerKind.application, elsewhere)
+    assert not owners.may_view(farmer, OwnerKind.application, elsewhere)
+    assert owners.may_upload(helper, OwnerKind.application, owner)
+    assert not owners.may_view(helper, OwnerKind.application, elsewhere)
+    assert owners.may_view(county, OwnerKind.application, owner)
+    assert not owners.may_view(county, OwnerKind.application, elsewhere)
+    assert not owners.may_view(department, OwnerKind.application, owner)  # own batches only
+    assert owners.may_view(admin, OwnerKind.application, elsewhere)
+    assert not owners.may_upload(admin, OwnerKind.application, owner)  # admins operate, not gather evidence
+    for staff in (helper, county, admin):  # a draft is the farmer's alone until submitted
+        assert not owners.may_view(staff, OwnerKind.application, draft)
+        assert not owners.may_upload(staff, OwnerKind.application, draft)
     unbound = principal(Role.farmer)
-    assert not rules.may_view(unbound, OwnerKind.application, rules.OwnerScope(region_code=VILLAGE))
+    assert not owners.may_view(unbound, OwnerKind.application, rules.OwnerScope(region_code=VILLAGE, state="draft"))
 
 
 def test_who_may_attach_and_see_a_product_photo() -> None:
     product = rules.OwnerScope(region_code="450102000000", supplier_id=3)
-    assert rules.may_upload(principal(Role.supplier, supplier_id=3), OwnerKind.product, product)
-    assert not rules.may_upload(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
-    assert rules.may_view(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
-    assert rules.may_view(principal(Role.county, region_code="450102000000"), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.county, region_code="450103000000"), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.farmer, household_id=7), OwnerKind.product, product)
+    assert owners.may_upload(principal(Role.supplier, supplier_id=3), OwnerKind.product, product)
+    assert not owners.may_upload(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
+    assert owners.may_view(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
+    assert not owners.may_upload(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
+    assert owners.may_view(principal(Role.county, region_code="450102000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.county, region_code="450103000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.department, region_code="450102000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.farmer, household_id=7), OwnerKind.product, product)
 
 
-def test_every_owner_kind_has_a_cap_and_rules() -> None:
+def test_every_owner_kind_has_a_cap_and_ready_kinds_have_readers_and_uploaders() -> None:
     for kind in OwnerKind:
         assert rules.MAX_PHOTOS_PER_OWNER[kind] > 0
-        assert rules.UPLOADERS[kind] and rules.VIEWERS[kind]
+    for entry in owners.OWNER_KINDS.values():
+        assert entry.uploaders and entry.may_read
 
 
 def test_signature_covers_photo_variant_and_expiry() -> None:
