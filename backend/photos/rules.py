@@ -64,9 +64,25 @@ PILLOW_FORMATS = {
 DHASH_WIDTH_PX = 9
 DHASH_HEIGHT_PX = 8
 # Hamming distance at or under which two dHashes count as the same picture. A recompressed
-# (quality 50) or halved copy of a photo lands at 0–4 bits; unrelated photos average 32 and rarely
-# come under 14, so 8 flags real copies while leaving room for different scenes.
+# (quality 40), halved, turned or mirrored copy of a photo lands at 0–2 bits; unrelated photos,
+# each compared in all 8 turns, at 19 or more (tests/photos/test_rules.py measures both), so 8
+# flags real copies while leaving room for different scenes.
 REUSE_MAX_DISTANCE_BITS = 8
+# The ways a copy comes back turned: rotated by 90/180/270 degrees, mirrored, or with its EXIF
+# orientation stripped and the pixels left as the sensor saw them (the 8 symmetries of a
+# rectangle, as Pillow transposes). A photo's dHash is kept in each; the first is the picture as
+# displayed. The turns that swap the sides are taken from the 8 × 9 grid.
+DHASH_TURNS = (
+    None,
+    "FLIP_LEFT_RIGHT",
+    "FLIP_TOP_BOTTOM",
+    "ROTATE_180",
+    "ROTATE_90",
+    "ROTATE_270",
+    "TRANSPOSE",
+    "TRANSVERSE",
+)
+DHASH_TURNS_SWAPPING_SIDES = frozenset({"ROTATE_90", "ROTATE_270", "TRANSPOSE", "TRANSVERSE"})
 # Only evidence is checked: visit and case photos reused across visits are a known abuse; a
 # supplier showing the same product picture twice is normal.
 REUSE_CHECKED_KINDS = (OwnerKind.application, OwnerKind.visit)
@@ -160,6 +176,12 @@ def dhash_from_pixels(grey: Sequence[int]) -> int:
 
 def hamming_distance(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
+
+
+def reuse_distance_bits(turns: Sequence[int], other: int) -> int:
+    """How far a photo (its dHash in every turn) is from another photo's dHash as displayed: the
+    nearest turn. queries._REUSE_CANDIDATES computes the same in SQL."""
+    return min(hamming_distance(turn, other) for turn in turns)
 
 
 # Storage keys -----------------------------------------------------------------------------------

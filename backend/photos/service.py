@@ -278,7 +278,7 @@ async def process_photo(pool: asyncpg.Pool, storage: PhotoStorage, photo_id: int
         await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.display), made.display_jpeg)
         await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.thumb), made.thumb_jpeg)
         async with pool.acquire() as conn:
-            await conn.execute(queries.MARK_BLOB_PROCESSED, sha256, made.dhash)
+            await conn.execute(queries.MARK_BLOB_PROCESSED, sha256, list(made.dhash_turns))
     async with pool.acquire() as conn, conn.transaction():
         await _mark_ready(conn, photo_id, photo["uploaded_by"], photo["household_id"])
     return PhotoStatus.ready.value

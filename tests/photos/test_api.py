@@ -237,6 +237,32 @@ async def test_near_copy_is_flagged_possible_reuse_and_unrelated_photo_is_not(
     assert "possible_reuse" not in clean
 
 
+async def test_turned_mirrored_or_orientation_stripped_copies_are_flagged(client, owners: Owners, pool, process) -> None:
+    """A copy turned by 90/180/270 degrees, mirrored, or whose EXIF orientation was stripped
+    (pixels left as the sensor saw them) is the same picture to a reviewer."""
+    helper, county = owners.world.user(Role.helper), owners.world.user(Role.county)
+    upright = scene(23, size=(1600, 1200))
+    shot = encode(upright.transpose(Image.Transpose.ROTATE_90), exif=exif_block(orientation=6), quality=92)
+    first = (await upload(client, app_url(owners), helper, shot)).json()
+    assert await process(first["id"]) == "ready"
+    earlier = f"/api/applications/{await earlier_case(pool, owners)}/photos"
+    copies = {
+        "orientation stripped": encode(upright.transpose(Image.Transpose.ROTATE_90), quality=80),
+        "turned 180": encode(upright.transpose(Image.Transpose.ROTATE_180), quality=80),
+        "mirrored": encode(upright.transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize((800, 600)), quality=60),
+        "turned 270": encode(upright.transpose(Image.Transpose.ROTATE_270), "PNG"),
+    }
+    for name, data in copies.items():
+        copy = (await upload(client, earlier, helper, data)).json()
+        assert await process(copy["id"]) == "ready"
+        seen = (await client.get(f"/api/photos/{copy['id']}", headers=county.headers)).json()
+        assert seen["possible_reuse"]["photo_id"] == first["id"], name
+        assert seen["possible_reuse"]["distance_bits"] <= 2, name
+    unrelated = (await upload(client, earlier, helper, encode(scene(24, size=(1600, 1200)).transpose(Image.Transpose.ROTATE_90)))).json()
+    await process(unrelated["id"])
+    assert "possible_reuse" not in (await client.get(f"/api/photos/{unrelated['id']}", headers=county.headers)).json()
+
+
 async def test_signed_links_expire_and_refuse_tampering(client, owners: Owners, process, settings) -> None:
     farmer = owners.world.farmer
     photo_id = (await upload(client, app_url(owners), farmer, phone_photo(seed=31))).json()["id"]

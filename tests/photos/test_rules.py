@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import itertools
 
 import pytest
 from PIL import Image
@@ -126,26 +127,63 @@ def test_signature_covers_photo_variant_and_expiry() -> None:
     assert links.expires_at - now <= dt.timedelta(seconds=rules.SIGNED_URL_MAX_TTL_S)
 
 
-def dhash_of(data: bytes) -> int:
-    return imaging.make_derivatives(data).dhash
+def turns_of(data: bytes) -> tuple[int, ...]:
+    return imaging.make_derivatives(data).dhash_turns
+
+
+# What the pictures below measure, so the threshold (8) keeps room on both sides.
+COPIES_MEASURED_MAX_BITS = 2
+UNRELATED_MEASURED_MIN_BITS = 19
+
+
+def copies_of(picture: Image.Image) -> dict[str, bytes]:
+    """What a reused photo looks like when it comes back: recompressed, halved, re-encoded,
+    turned or mirrored (and forwarded through a chat app so), or with its orientation stripped."""
+    copies = {
+        "quality 40": encode(picture, quality=40),
+        "halved": encode(picture.resize((picture.width // 2, picture.height // 2)), quality=70),
+        "png": encode(picture, "PNG"),
+    }
+    for turn in rules.DHASH_TURNS[1:]:
+        turned = picture.transpose(Image.Transpose[turn])
+        copies[turn] = encode(turned, quality=90)
+        copies[f"{turn}, forwarded"] = encode(turned.resize((turned.width // 2, turned.height // 2)), quality=55)
+    # The camera stored the pixels as its sensor saw them with orientation 6 ("turn 90° clockwise");
+    # a tool that drops EXIF leaves those pixels unturned.
+    copies["orientation stripped"] = encode(picture.transpose(Image.Transpose.ROTATE_90), quality=92)
+    return copies
 
 
 def test_reuse_threshold_separates_copies_from_different_photos() -> None:
-    """The named threshold holds on real pictures: copies under it, different scenes over it."""
-    hashes = {}
+    """The named threshold holds on real pictures: every copy, turned or not, within 2 bits of
+    the original whichever of the two is compared in its turns; different scenes 19 or more."""
+    turns = {}
     for seed in range(6):
         picture = scene(seed, size=(1200, 900))
-        hashes[seed] = dhash_of(encode(picture, quality=92))
-        copies = [
-            encode(picture, quality=40),
-            encode(picture.resize((600, 450)), quality=70),
-            encode(picture, "PNG"),
-        ]
-        for copy in copies:
-            assert rules.hamming_distance(hashes[seed], dhash_of(copy)) <= rules.REUSE_MAX_DISTANCE_BITS
-    for a in range(6):
-        for b in range(a + 1, 6):
-            assert rules.hamming_distance(hashes[a], hashes[b]) > rules.REUSE_MAX_DISTANCE_BITS
+        turns[seed] = turns_of(encode(picture, quality=92))
+        sensor = picture.transpose(Image.Transpose.ROTATE_90)
+        as_shot = turns_of(encode(sensor, exif=exif_block(orientation=6), quality=92))
+        assert rules.hamming_distance(as_shot[0], turns[seed][0]) <= COPIES_MEASURED_MAX_BITS
+        for name, copy in copies_of(picture).items():
+            copy_turns = turns_of(copy)
+            for distance in (
+                rules.reuse_distance_bits(turns[seed], copy_turns[0]),
+                rules.reuse_distance_bits(copy_turns, turns[seed][0]),
+            ):
+                assert distance <= COPIES_MEASURED_MAX_BITS, (seed, name)
+    for a, b in itertools.permutations(turns, 2):
+        assert rules.reuse_distance_bits(turns[a], turns[b][0]) >= UNRELATED_MEASURED_MIN_BITS, (a, b)
+    assert COPIES_MEASURED_MAX_BITS < rules.REUSE_MAX_DISTANCE_BITS < UNRELATED_MEASURED_MIN_BITS
+
+
+def test_turned_fingerprints_are_those_of_the_turned_picture() -> None:
+    """Turning the 9 × 8 grid gives the hash of the turned picture (within a bit of rounding)."""
+    picture = scene(3, size=(640, 480))
+    upright = imaging.difference_hashes(picture)
+    assert len(upright) == len(rules.DHASH_TURNS) == 8
+    for index, turn in enumerate(rules.DHASH_TURNS):
+        turned = picture if turn is None else picture.transpose(Image.Transpose[turn])
+        assert rules.hamming_distance(upright[index], imaging.difference_hashes(turned)[0]) <= 1, turn
 
 
 def test_draft_mode_gives_the_same_display_size_and_hash_as_full_decoding() -> None:
@@ -153,7 +191,7 @@ def test_draft_mode_gives_the_same_display_size_and_hash_as_full_decoding() -> N
     fast = imaging.make_derivatives(data, draft=True)
     full = imaging.make_derivatives(data, draft=False)
     assert (fast.width, fast.height) == (full.width, full.height) == (1920, 1440)
-    assert rules.hamming_distance(fast.dhash, full.dhash) <= 2
+    assert rules.hamming_distance(fast.dhash_turns[0], full.dhash_turns[0]) <= 2
     thumb = Image.open(io.BytesIO(fast.thumb_jpeg))
     assert max(thumb.size) == rules.THUMB_LONG_SIDE_PX
 
