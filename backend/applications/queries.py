@@ -3,10 +3,13 @@ through the case's household, like the registry."""
 
 from __future__ import annotations
 
-from backend.applications.rules import DECISION_LIMIT_DAYS, RUNNING_STATES
+from backend.applications.rules import DECISION_LIMIT_DAYS, PRIVATE_STATES, RUNNING_STATES
 from backend.calendar.rules import LEGAL_TZ
 
 SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only})"
+PRIVATE = "ARRAY[" + ", ".join(f"'{s.value}'" for s in sorted(PRIVATE_STATES)) + "]::text[]"
+# A case in scope (rules.may_read_case): a draft only for its own household's farmer.
+CASE_SCOPE = SCOPE + f" AND (a.state <> ALL({PRIVATE}) OR h.id = {{only}})"
 # DOMAIN §5: 15 days from discovery, on Asia/Shanghai local dates (see rules.deadline_date).
 DEADLINE = f"((a.discovered_at AT TIME ZONE '{LEGAL_TZ.key}')::date + {DECISION_LIMIT_DAYS})"
 RUNNING = "ARRAY[" + ", ".join(f"'{s.value}'" for s in sorted(RUNNING_STATES)) + "]::text[]"
@@ -65,7 +68,7 @@ SELECT a.id, a.kind, a.state, a.version, a.household_id, a.source, a.assignee_us
 FROM applications a
 JOIN households h ON h.id = a.household_id
 WHERE a.id = $1
-  AND {SCOPE.format(like="$2", only="$3")}
+  AND {CASE_SCOPE.format(like="$2", only="$3")}
 FOR UPDATE OF a
 """
 
@@ -188,7 +191,7 @@ GET_CASE = f"""
 SELECT {CASE_COLUMNS}
 {CASE_FROM}
 WHERE a.id = $1
-  AND {SCOPE.format(like="$2", only="$3")}
+  AND {CASE_SCOPE.format(like="$2", only="$3")}
 """
 
 LIST_EVENTS = """
@@ -225,10 +228,9 @@ a.source, a.state, a.discovered_at, {DEADLINE} AS deadline_date, {OVERDUE} AS ov
 LIST_CASES = f"""
 SELECT {SUMMARY_COLUMNS.format(now="$3")}, count(*) OVER () AS total
 {CASE_FROM}
-WHERE {SCOPE.format(like="$1", only="$2")}
+WHERE {CASE_SCOPE.format(like="$1", only="$2")}
   AND ($4::text IS NULL OR a.state = $4)
   AND ($5::boolean IS NULL OR {OVERDUE.format(now="$3")} = $5)
-  AND a.state <> 'draft'
 ORDER BY {DEADLINE} NULLS LAST, a.id
 LIMIT $6 OFFSET $7
 """
@@ -236,7 +238,7 @@ LIMIT $6 OFFSET $7
 # The cases waiting for a role: its states; verifiers see unassigned cases and their own.
 TASK_FILTER = f"""
 {CASE_FROM}
-WHERE {SCOPE.format(like="$1", only="$2")}
+WHERE {CASE_SCOPE.format(like="$1", only="$2")}
   AND a.state = ANY($4::text[])
   AND ($5::bigint IS NULL OR a.assignee_user_id IS NULL OR a.assignee_user_id = $5)
 """

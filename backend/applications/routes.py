@@ -28,9 +28,7 @@ from schemas.applications import (
     Verification,
     VillageReview,
 )
-from schemas.base import Role
 
-READERS = rules.REGION_STAFF | {Role.admin}
 CaseId = FromPath[int]
 
 
@@ -53,7 +51,7 @@ async def list_applications(
     page: Annotated[int, QueryParameter(ge=1)] = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> ApplicationPage:
-    require_role(principal, READERS)
+    require_role(principal, rules.STAFF_READERS)
     return await reads.list_applications(
         conn, principal, utcnow(), state=case_state, overdue=overdue, page=page, page_size=page_size
     )
@@ -72,13 +70,13 @@ async def list_tasks(
 
 @get("/applications/{case_id:int}", operation_id="GetApplication")
 async def get_application(case_id: CaseId, conn: Conn, principal: Caller) -> Application:
-    require_role(principal, READERS)
+    require_role(principal, rules.STAFF_READERS)
     return await reads.get_application(conn, principal, case_id, utcnow())
 
 
 @get("/applications/{case_id:int}/negative-list", operation_id="GetNegativeListHits")
 async def get_negative_list_hits(case_id: CaseId, conn: Conn, principal: Caller) -> list[NegativeListHit]:
-    require_role(principal, READERS)
+    require_role(principal, rules.STAFF_READERS)
     case = await reads.get_application(conn, principal, case_id, utcnow())
     return case.negative_list_hits or []
 

@@ -30,6 +30,11 @@ RUNNING_STATES = frozenset(CaseState) - CLOSED_STATES - {CaseState.draft}
 VERIFIERS = frozenset({Role.helper, Role.grid_officer})  # 入户核实 by a helper or grid officer
 REVIEWERS = frozenset({Role.village, Role.township, Role.county})
 REGION_STAFF = VERIFIERS | REVIEWERS
+# Who reads a case besides the household's farmer (DOMAIN §1): the region staff who work it and
+# admins. Line departments see their own batches only; unions and suppliers nothing of the cases.
+STAFF_READERS = REGION_STAFF | {Role.admin}
+# A draft is the farmer's alone until submitted: staff neither see nor act on it.
+PRIVATE_STATES = frozenset({CaseState.draft})
 # Who may open a case, by source (department alerts are converted by whoever works the alert).
 OPENERS: dict[Source, frozenset[Role]] = {
     Source.cadre_screening: VERIFIERS,
@@ -46,6 +51,21 @@ WAITING_FOR: dict[CaseState, frozenset[Role]] = {
     CaseState.county_approval: frozenset({Role.county}),
     CaseState.returned: VERIFIERS,  # and the farmer, who is told directly
 }
+
+
+
+
+def may_read_case(principal: Principal, household_id: int, village_code: str, state: CaseState) -> bool:
+    """Who may read a case and what hangs off it (its photos): the household's farmer, and staff
+    readers whose region covers the village once it is submitted. queries.CASE_SCOPE is this
+    rule in SQL; tests/photos/test_access.py holds the two together."""
+    if principal.role is Role.farmer:
+        return principal.household_only == household_id
+    return (
+        principal.role in STAFF_READERS
+        and state not in PRIVATE_STATES
+        and principal.covers_region(village_code)
+    )
 
 
 # ---- guards ----

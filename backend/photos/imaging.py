@@ -51,7 +51,7 @@ class Inspection:
 class Derivatives:
     display_jpeg: bytes
     thumb_jpeg: bytes
-    dhash: int
+    dhash_turns: tuple[int, ...]  # rules.DHASH_TURNS order: the picture as displayed first
     width: int
     height: int
 
@@ -170,15 +170,25 @@ def make_derivatives(original: bytes, *, draft: bool = True) -> Derivatives:
         return Derivatives(
             display_jpeg=_jpeg(display),
             thumb_jpeg=_jpeg(thumb),
-            dhash=difference_hash(thumb),
+            dhash_turns=difference_hashes(thumb),
             width=display.width,
             height=display.height,
         )
 
 
-def difference_hash(image: Image.Image) -> int:
-    grey = image.convert("L").resize((rules.DHASH_WIDTH_PX, rules.DHASH_HEIGHT_PX), Image.Resampling.LANCZOS)
-    return rules.dhash_from_pixels(grey.tobytes())
+def difference_hashes(image: Image.Image) -> tuple[int, ...]:
+    """The dHash of the picture in each of rules.DHASH_TURNS. The grey picture is resampled once
+    to 9 × 8 and once to 8 × 9, and the 72 pixels are turned, not the picture."""
+    grey = image.convert("L")
+    wide = grey.resize((rules.DHASH_WIDTH_PX, rules.DHASH_HEIGHT_PX), Image.Resampling.LANCZOS)
+    tall = grey.resize((rules.DHASH_HEIGHT_PX, rules.DHASH_WIDTH_PX), Image.Resampling.LANCZOS)
+    hashes = []
+    for turn in rules.DHASH_TURNS:
+        grid = tall if turn in rules.DHASH_TURNS_SWAPPING_SIDES else wide
+        if turn is not None:
+            grid = grid.transpose(Image.Transpose[turn])
+        hashes.append(rules.dhash_from_pixels(grid.tobytes()))
+    return tuple(hashes)
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -1,21 +1,26 @@
-"""The one place owner kinds plug in: for each kind, the query that returns an owner's scope.
-
-A query takes the owner id as $1 and returns (household_id, region_code, supplier_id, union_id),
-NULL where a column does not apply. A kind whose query is None, or whose table does not exist
-yet in this database, answers PhotoOwnerKindNotReady.
+"""The one place owner kinds plug in: for each kind, one entry with the query that returns an
+owner's scope, the owner's own read rule (who may read the owner sees its photos) and which of
+its readers may attach photos. A kind without an entry, or whose table does not exist yet in this
+database, answers PhotoOwnerKindNotReady.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
-from backend.photos import errors
+from backend.applications import rules as case_rules
+from backend.auth import Principal
+from backend.photos import errors, rules
 from backend.photos.rules import OwnerScope
+from schemas.base import Role
 from schemas.photos import OwnerKind
 
-# A case about a household (migration 0004): scoped by the household's village.
+# A case about a household (migration 0004): scoped by the household's village and its state.
 GET_APPLICATION_SCOPE = """
-SELECT a.household_id, h.village_code AS region_code, NULL::bigint AS supplier_id, NULL::bigint AS union_id
+SELECT a.household_id, h.village_code AS region_code, NULL::bigint AS supplier_id,
+       NULL::bigint AS union_id, a.state
 FROM applications a
 JOIN households h ON h.id = a.household_id
 WHERE a.id = $1
@@ -23,28 +28,49 @@ WHERE a.id = $1
 
 # A supplier's product: the supplier, and staff of its origin county.
 GET_PRODUCT_SCOPE = """
-SELECT NULL::bigint AS household_id, p.origin_county_code AS region_code, p.supplier_id, NULL::bigint AS union_id
+SELECT NULL::bigint AS household_id, p.origin_county_code AS region_code, p.supplier_id,
+       NULL::bigint AS union_id, NULL::text AS state
 FROM products p
 WHERE p.id = $1
 """
 
-OWNER_SCOPE_QUERIES: dict[OwnerKind, str | None] = {
-    OwnerKind.application: GET_APPLICATION_SCOPE,
-    OwnerKind.product: GET_PRODUCT_SCOPE,
-    OwnerKind.visit: None,  # the visits issue adds its query (household + village) here
-    OwnerKind.order: None,  # the orders issue adds its query (union + supplier) here
+
+@dataclass(frozen=True, slots=True)
+class OwnerKindRules:
+    scope_query: str  # $1 = owner id → household_id, region_code, supplier_id, union_id, state
+    may_read: rules.Check  # the owner's own read rule: who may read the owner sees its photos
+    uploaders: frozenset[Role]  # of the owner's readers, the roles that attach photos
+
+
+# The visits issue adds `OwnerKind.visit` (household + village, its own read rule) and the orders
+# issue `OwnerKind.order` (union + supplier); until then those kinds answer "not ready".
+OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
+    OwnerKind.application: OwnerKindRules(
+        GET_APPLICATION_SCOPE,
+        rules.reads_case,
+        frozenset({Role.farmer}) | case_rules.REGION_STAFF,  # 自主申报 and 入户核实 photos
+    ),
+    OwnerKind.product: OwnerKindRules(GET_PRODUCT_SCOPE, rules.reads_product, frozenset({Role.supplier})),
 }
+
+
+def may_view(principal: Principal, kind: OwnerKind, owner: OwnerScope) -> bool:
+    return OWNER_KINDS[kind].may_read(principal, owner)
+
+
+def may_upload(principal: Principal, kind: OwnerKind, owner: OwnerScope) -> bool:
+    return principal.role in OWNER_KINDS[kind].uploaders and may_view(principal, kind, owner)
 
 
 async def resolve_owner(conn: asyncpg.Connection, kind: OwnerKind, owner_id: int) -> OwnerScope:
     """The owner's scope; PhotoOwnerNotFound if there is no such owner."""
-    query = OWNER_SCOPE_QUERIES[kind]
-    if query is None:
+    entry = OWNER_KINDS.get(kind)
+    if entry is None:
         raise errors.PhotoOwnerKindNotReady()
     try:
-        row = await conn.fetchrow(query, owner_id)
+        row = await conn.fetchrow(entry.scope_query, owner_id)
     except asyncpg.UndefinedTableError:
         raise errors.PhotoOwnerKindNotReady() from None
     if row is None:
         raise errors.PhotoOwnerNotFound()
-    return OwnerScope(row["household_id"], row["region_code"], row["supplier_id"], row["union_id"])
+    return OwnerScope(**dict(row))

@@ -1,4 +1,4 @@
-"""Photo SQL. Reads of a photo are scoped by its owner (see owners.py and rules.may_view)."""
+"""Photo SQL. Reads of a photo are scoped by its owner (see owners.may_view)."""
 
 # Serialises uploads to one owner so the per-owner cap holds under concurrent uploads.
 LOCK_OWNER = """
@@ -85,9 +85,10 @@ WHERE p.id = $1
   AND p.status = 'ready'
 """
 
+# $2: the dHash in every turn (rules.DHASH_TURNS), the picture as displayed first.
 MARK_BLOB_PROCESSED = """
 UPDATE photo_blobs
-SET dhash = $2, processed_at = now()
+SET dhash = ($2::bigint[])[1], dhash_turns = $2, processed_at = now()
 WHERE sha256 = $1
   AND processed_at IS NULL
 """
@@ -112,17 +113,21 @@ FROM (
 """
 
 # Photos that may be "the same picture" as photo $1: same uploader or same household, another
-# owner, evidence kinds only ($2), ready. Callers keep those within $3 bits.
+# owner, evidence kinds only ($2), ready. Callers keep those within $3 bits. The distance is
+# rules.reuse_distance_bits: photo $1's nearest turn to the other photo as displayed (a picture
+# processed before migration 0010 has only the one as displayed).
 _REUSE_CANDIDATES = """
 WITH me AS (
-    SELECT p.id, p.owner_kind, p.owner_id, p.uploaded_by, p.household_id, b.dhash
+    SELECT p.id, p.owner_kind, p.owner_id, p.uploaded_by, p.household_id,
+           coalesce(b.dhash_turns, ARRAY[b.dhash]) AS turns
     FROM photos p
     JOIN photo_blobs b ON b.sha256 = p.sha256
     WHERE p.id = $1
       AND p.owner_kind = ANY($2::text[])
 ),
 candidates AS (
-    SELECT o.id, o.possible_reuse_of, bit_count((ob.dhash # me.dhash)::bit(64))::smallint AS distance
+    SELECT o.id, o.possible_reuse_of,
+           (SELECT min(bit_count((ob.dhash # turn)::bit(64))) FROM unnest(me.turns) AS turn)::smallint AS distance
     FROM me
     JOIN photos o ON o.id <> me.id
                  AND (o.uploaded_by = me.uploaded_by OR o.household_id = me.household_id)

@@ -1,4 +1,4 @@
-"""Photo rules as data and pure functions: limits, who may attach and see, EXIF reading, dHash."""
+"""Photo rules as data and pure functions: limits, who may see an owner, EXIF reading, dHash."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from backend.auth import REGION_ROLES, Principal
+from backend.applications import rules as case_rules
+from backend.auth import Principal
+from schemas.applications import CaseState
 from schemas.base import Role
 from schemas.photos import OwnerKind, PhotoVariant
 
@@ -62,9 +64,25 @@ PILLOW_FORMATS = {
 DHASH_WIDTH_PX = 9
 DHASH_HEIGHT_PX = 8
 # Hamming distance at or under which two dHashes count as the same picture. A recompressed
-# (quality 50) or halved copy of a photo lands at 0–4 bits; unrelated photos average 32 and rarely
-# come under 14, so 8 flags real copies while leaving room for different scenes.
+# (quality 40), halved, turned or mirrored copy of a photo lands at 0–2 bits; unrelated photos,
+# each compared in all 8 turns, at 19 or more (tests/photos/test_rules.py measures both), so 8
+# flags real copies while leaving room for different scenes.
 REUSE_MAX_DISTANCE_BITS = 8
+# The ways a copy comes back turned: rotated by 90/180/270 degrees, mirrored, or with its EXIF
+# orientation stripped and the pixels left as the sensor saw them (the 8 symmetries of a
+# rectangle, as Pillow transposes). A photo's dHash is kept in each; the first is the picture as
+# displayed. The turns that swap the sides are taken from the 8 × 9 grid.
+DHASH_TURNS = (
+    None,
+    "FLIP_LEFT_RIGHT",
+    "FLIP_TOP_BOTTOM",
+    "ROTATE_180",
+    "ROTATE_90",
+    "ROTATE_270",
+    "TRANSPOSE",
+    "TRANSVERSE",
+)
+DHASH_TURNS_SWAPPING_SIDES = frozenset({"ROTATE_90", "ROTATE_270", "TRANSPOSE", "TRANSVERSE"})
 # Only evidence is checked: visit and case photos reused across visits are a known abuse; a
 # supplier showing the same product picture twice is normal.
 REUSE_CHECKED_KINDS = (OwnerKind.application, OwnerKind.visit)
@@ -160,6 +178,12 @@ def hamming_distance(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
 
 
+def reuse_distance_bits(turns: Sequence[int], other: int) -> int:
+    """How far a photo (its dHash in every turn) is from another photo's dHash as displayed: the
+    nearest turn. queries._REUSE_CANDIDATES computes the same in SQL."""
+    return min(hamming_distance(turn, other) for turn in turns)
+
+
 # Storage keys -----------------------------------------------------------------------------------
 
 
@@ -171,7 +195,7 @@ def variant_key(sha256: bytes, variant: PhotoVariant) -> str:
     return f"{variant.value}/{sha256.hex()}.jpg"
 
 
-# Who may attach and who may see ------------------------------------------------------------
+# Who may see and who may attach ------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,76 +206,45 @@ class OwnerScope:
     region_code: str | None = None  # village of a household's owner, origin county of a product
     supplier_id: int | None = None
     union_id: int | None = None
+    state: str | None = None  # the owner's workflow state, where who may read it depends on it
 
 
 Check = Callable[[Principal, OwnerScope], bool]
-
-
-def own_household(principal: Principal, owner: OwnerScope) -> bool:
-    return owner.household_id is not None and principal.household_only == owner.household_id
-
-
-def covers_owner_region(principal: Principal, owner: OwnerScope) -> bool:
-    return owner.region_code is not None and principal.covers_region(owner.region_code)
 
 
 def own_supplier(principal: Principal, owner: OwnerScope) -> bool:
     return owner.supplier_id is not None and principal.supplier_id == owner.supplier_id
 
 
-def own_union(principal: Principal, owner: OwnerScope) -> bool:
-    return owner.union_id is not None and principal.union_id == owner.union_id
+def covers_owner_region(principal: Principal, owner: OwnerScope) -> bool:
+    return owner.region_code is not None and principal.covers_region(owner.region_code)
 
 
 def anyone(principal: Principal, owner: OwnerScope) -> bool:
     return True
 
 
-_IN_REGION = {role: covers_owner_region for role in REGION_ROLES}
+def reads_case(principal: Principal, owner: OwnerScope) -> bool:
+    """Whoever may read the case itself, by the case's own rule (a draft: its farmer only)."""
+    if owner.household_id is None or owner.region_code is None or owner.state is None:
+        return False
+    return case_rules.may_read_case(principal, owner.household_id, owner.region_code, CaseState(owner.state))
 
-# (owner kind, role) → the check that must hold for that role to attach a photo.
-UPLOADERS: dict[OwnerKind, dict[Role, Check]] = {
-    OwnerKind.application: {
-        Role.farmer: own_household,  # 自主申报 with photos
-        Role.helper: covers_owner_region,  # 入户核实 photos
-        Role.grid_officer: covers_owner_region,
-        Role.village: covers_owner_region,
-        Role.township: covers_owner_region,
-        Role.county: covers_owner_region,
-    },
-    OwnerKind.visit: {Role.helper: covers_owner_region, Role.grid_officer: covers_owner_region},
-    OwnerKind.product: {Role.supplier: own_supplier},
-    OwnerKind.order: {Role.union_buyer: own_union, Role.union_approver: own_union},  # 验收 photo
+
+# The catalogue (DOMAIN §8): its supplier; every union, who buy from it; region staff over its
+# origin county; admins. Not line departments, whose work is their own data batches.
+PRODUCT_READERS: dict[Role, Check] = {
+    Role.supplier: own_supplier,
+    Role.union_buyer: anyone,
+    Role.union_approver: anyone,
+    **{role: covers_owner_region for role in case_rules.STAFF_READERS},
 }
 
-# (owner kind, role) → the check that must hold for that role to see the owner's photos.
-VIEWERS: dict[OwnerKind, dict[Role, Check]] = {
-    OwnerKind.application: {Role.farmer: own_household, **_IN_REGION, Role.admin: anyone},
-    OwnerKind.visit: {Role.farmer: own_household, **_IN_REGION, Role.admin: anyone},
-    OwnerKind.product: {
-        Role.supplier: own_supplier,
-        **_IN_REGION,
-        Role.admin: anyone,
-        # Unions buy from the catalogue (DOMAIN §8), so every union sees product pictures.
-        Role.union_buyer: anyone,
-        Role.union_approver: anyone,
-    },
-    OwnerKind.order: {
-        Role.union_buyer: own_union,
-        Role.union_approver: own_union,
-        Role.supplier: own_supplier,
-        Role.admin: anyone,
-    },
-}
+
+def reads_product(principal: Principal, owner: OwnerScope) -> bool:
+    check = PRODUCT_READERS.get(principal.role)
+    return check is not None and check(principal, owner)
+
+
 # Roles that review evidence and so see EXIF (place, time, device) and the reuse flag.
-REVIEWER_ROLES = frozenset(REGION_ROLES | {Role.admin})
-
-
-def may_upload(principal: Principal, kind: OwnerKind, owner: OwnerScope) -> bool:
-    check = UPLOADERS[kind].get(principal.role)
-    return check is not None and check(principal, owner)
-
-
-def may_view(principal: Principal, kind: OwnerKind, owner: OwnerScope) -> bool:
-    check = VIEWERS[kind].get(principal.role)
-    return check is not None and check(principal, owner)
+REVIEWER_ROLES = case_rules.STAFF_READERS

@@ -14,7 +14,7 @@ from arq.connections import ArqRedis
 from backend import audit
 from backend.auth import Principal, utcnow
 from backend.photos import errors, imaging, queries, rules, signing
-from backend.photos.owners import resolve_owner
+from backend.photos.owners import may_upload, may_view, resolve_owner
 from backend.photos.storage import PhotoStorage, StorageUnavailable, StoredObjectMissing
 from backend.photos.upload import ReceivedUpload, receive_upload
 from backend.queue import enqueue_after_commit
@@ -42,7 +42,7 @@ def process_job_id(settings: Settings, photo_id: int) -> str:
 
 async def _owner_in_view(conn: asyncpg.Connection, principal: Principal, kind: OwnerKind, owner_id: int) -> rules.OwnerScope:
     owner = await resolve_owner(conn, kind, owner_id)
-    if not rules.may_view(principal, kind, owner):
+    if not may_view(principal, kind, owner):
         raise errors.PhotoOwnerNotFound()  # out of scope looks exactly like absent
     return owner
 
@@ -65,7 +65,7 @@ async def upload_photo(
     same bytes sent again to the same owner return the existing photo (a phone retrying).
     """
     owner = await _owner_in_view(conn, principal, kind, owner_id)
-    if not rules.may_upload(principal, kind, owner):
+    if not may_upload(principal, kind, owner):
         raise errors.PhotoUploadNotAllowed()
     async with receive_upload(body, content_type, content_length, max_file_bytes=settings.photo_max_bytes) as upload:
         form = _form(upload)
@@ -278,7 +278,7 @@ async def process_photo(pool: asyncpg.Pool, storage: PhotoStorage, photo_id: int
         await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.display), made.display_jpeg)
         await storage.put_bytes(rules.variant_key(sha256, PhotoVariant.thumb), made.thumb_jpeg)
         async with pool.acquire() as conn:
-            await conn.execute(queries.MARK_BLOB_PROCESSED, sha256, made.dhash)
+            await conn.execute(queries.MARK_BLOB_PROCESSED, sha256, list(made.dhash_turns))
     async with pool.acquire() as conn, conn.transaction():
         await _mark_ready(conn, photo_id, photo["uploaded_by"], photo["household_id"])
     return PhotoStatus.ready.value

@@ -185,6 +185,30 @@ async def test_scope_hides_cases_of_other_areas_and_households(flow: Flow, world
     assert withdraw["code"] == "application_not_found"
 
 
+async def test_a_draft_is_the_farmers_alone_until_submitted(flow: Flow) -> None:
+    farmer = flow.world.farmer
+    assert farmer is not None
+    draft = (await flow.call("PUT", farmer, f"{FARMER_APPS}/draft", SELF_REPORT, expect=200)).json()
+    helper = flow.world.user(Role.helper)
+    for role in (Role.helper, Role.grid_officer, Role.village, Role.township, Role.county, Role.admin):
+        staff = flow.world.user(role)
+        hidden = await flow.call("GET", staff, f"/api/applications/{draft['id']}", expect=404)
+        assert hidden.json()["code"] == "application_not_found", role
+        assert "narrative" not in hidden.text
+        listed = (await flow.call("GET", staff, "/api/applications", expect=200)).json()
+        assert listed["items"] == []
+    assert (await flow.call("GET", helper, f"/api/miniapp/helper/applications/{draft['id']}")).status_code == 404
+    acted = await flow.post(helper, f"/api/applications/{draft['id']}/verify", VERIFICATION, expect=404)
+    assert acted["code"] == "application_not_found"  # not even "not in this state"
+    assert (await flow.call("GET", flow.neighbour, f"{FARMER_APPS}/{draft['id']}")).status_code == 404
+    assert (await flow.call("GET", farmer, f"{FARMER_APPS}/{draft['id']}", expect=200)).json()["state"] == "draft"
+
+    submitted = await flow.submit()
+    assert submitted["id"] == draft["id"]
+    seen = (await flow.call("GET", helper, f"/api/applications/{draft['id']}", expect=200)).json()
+    assert seen["state"] == "verification"
+
+
 async def test_notice_of_four_days_refused_and_five_accepted(flow: Flow) -> None:
     case_id = await flow.to_state("awaiting_notice")
     four = {"start_date": str(today()), "end_date": str(today() + dt.timedelta(days=4))}

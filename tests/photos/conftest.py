@@ -96,19 +96,33 @@ def phone_photo(seed: int = 1, fmt: str = "JPEG", **exif: Any) -> bytes:
 @dataclass
 class Owners:
     world: World
-    application_id: int  # household a1a's case
+    application_id: int  # household a1a's case, submitted
     other_county_application_id: int  # household b1a's case
     product_id: int
     supplier: User
     other_supplier: User
 
 
-async def make_application(conn: asyncpg.Connection, household_id: int, created_by: int) -> int:
+async def make_application(
+    conn: asyncpg.Connection, household_id: int, created_by: int, state: str = "verification"
+) -> int:
+    """A case of the household: submitted (staff work it) unless told otherwise."""
     return await conn.fetchval(
-        "INSERT INTO applications (household_id, source, state, created_by) "
-        "VALUES ($1, 'self_report', 'draft', $2) RETURNING id",
+        "INSERT INTO applications (household_id, source, state, created_by, discovered_at) "
+        "VALUES ($1, 'self_report', $3, $2, CASE WHEN $3 = 'draft' THEN NULL ELSE now() END) RETURNING id",
         household_id,
         created_by,
+        state,
+    )
+
+
+async def earlier_case(pool: asyncpg.Pool, owners: Owners) -> int:
+    """Another, already decided, case of household a1a (the one in `owners` is still open)."""
+    return await pool.fetchval(
+        "INSERT INTO applications (household_id, source, state, created_by, discovered_at, decided_at) "
+        "VALUES ($1, 'cadre_screening', 'approved', $2, now(), now()) RETURNING id",
+        owners.world.households["a1a"].id,
+        owners.world.user(Role.helper).id,
     )
 
 

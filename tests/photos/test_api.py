@@ -13,7 +13,7 @@ from backend.app import create_app
 from backend.photos import rules, signing
 from schemas.base import Role
 from schemas.photos import PhotoVariant
-from tests.photos.conftest import Owners, encode, exif_block, phone_photo, scene, upload_files
+from tests.photos.conftest import Owners, earlier_case, encode, exif_block, phone_photo, scene, upload_files
 
 
 def app_url(owners: Owners) -> str:
@@ -218,13 +218,7 @@ async def test_near_copy_is_flagged_possible_reuse_and_unrelated_photo_is_not(
     client, owners: Owners, pool, process
 ) -> None:
     helper = owners.world.user(Role.helper)
-    async with pool.acquire() as conn:
-        second_case = await conn.fetchval(
-            "INSERT INTO applications (household_id, source, state, created_by, discovered_at) "
-            "VALUES ($1, 'cadre_screening', 'verification', $2, now()) RETURNING id",
-            owners.world.households["a1a"].id,
-            helper.id,
-        )
+    second_case = await earlier_case(pool, owners)
     original = scene(21, size=(1600, 1200))
     first = (await upload(client, app_url(owners), helper, encode(original, quality=92))).json()
     await process(first["id"])
@@ -241,6 +235,32 @@ async def test_near_copy_is_flagged_possible_reuse_and_unrelated_photo_is_not(
     assert flagged["possible_reuse"]["distance_bits"] <= rules.REUSE_MAX_DISTANCE_BITS
     clean = (await client.get(f"/api/photos/{unrelated['id']}", headers=county.headers)).json()
     assert "possible_reuse" not in clean
+
+
+async def test_turned_mirrored_or_orientation_stripped_copies_are_flagged(client, owners: Owners, pool, process) -> None:
+    """A copy turned by 90/180/270 degrees, mirrored, or whose EXIF orientation was stripped
+    (pixels left as the sensor saw them) is the same picture to a reviewer."""
+    helper, county = owners.world.user(Role.helper), owners.world.user(Role.county)
+    upright = scene(23, size=(1600, 1200))
+    shot = encode(upright.transpose(Image.Transpose.ROTATE_90), exif=exif_block(orientation=6), quality=92)
+    first = (await upload(client, app_url(owners), helper, shot)).json()
+    assert await process(first["id"]) == "ready"
+    earlier = f"/api/applications/{await earlier_case(pool, owners)}/photos"
+    copies = {
+        "orientation stripped": encode(upright.transpose(Image.Transpose.ROTATE_90), quality=80),
+        "turned 180": encode(upright.transpose(Image.Transpose.ROTATE_180), quality=80),
+        "mirrored": encode(upright.transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize((800, 600)), quality=60),
+        "turned 270": encode(upright.transpose(Image.Transpose.ROTATE_270), "PNG"),
+    }
+    for name, data in copies.items():
+        copy = (await upload(client, earlier, helper, data)).json()
+        assert await process(copy["id"]) == "ready"
+        seen = (await client.get(f"/api/photos/{copy['id']}", headers=county.headers)).json()
+        assert seen["possible_reuse"]["photo_id"] == first["id"], name
+        assert seen["possible_reuse"]["distance_bits"] <= 2, name
+    unrelated = (await upload(client, earlier, helper, encode(scene(24, size=(1600, 1200)).transpose(Image.Transpose.ROTATE_90)))).json()
+    await process(unrelated["id"])
+    assert "possible_reuse" not in (await client.get(f"/api/photos/{unrelated['id']}", headers=county.headers)).json()
 
 
 async def test_signed_links_expire_and_refuse_tampering(client, owners: Owners, process, settings) -> None:

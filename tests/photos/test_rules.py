@@ -1,11 +1,12 @@
 import datetime as dt
 import io
+import itertools
 
 import pytest
 from PIL import Image
 
 from backend.auth import Principal
-from backend.photos import errors, imaging, rules, signing
+from backend.photos import errors, imaging, owners, rules, signing
 from schemas.base import Role
 from schemas.photos import OwnerKind, PhotoVariant
 from tests.photos.conftest import GPS_NANNING, encode, exif_block, scene
@@ -62,40 +63,50 @@ def principal(role: Role, **kwargs) -> Principal:
 
 
 def test_who_may_attach_and_see_a_case_photo() -> None:
-    owner = rules.OwnerScope(household_id=7, region_code=VILLAGE)
-    elsewhere = rules.OwnerScope(household_id=8, region_code=OTHER_VILLAGE)
+    owner = rules.OwnerScope(household_id=7, region_code=VILLAGE, state="verification")
+    draft = rules.OwnerScope(household_id=7, region_code=VILLAGE, state="draft")
+    elsewhere = rules.OwnerScope(household_id=8, region_code=OTHER_VILLAGE, state="verification")
     farmer = principal(Role.farmer, household_id=7)
     helper = principal(Role.helper, region_code=VILLAGE)
     county = principal(Role.county, region_code="450102000000")
+    department = principal(Role.department, region_code="450102000000")
     admin = principal(Role.admin, region_code="450000000000")
-    assert rules.may_upload(farmer, OwnerKind.application, owner)
-    assert not rules.may_upload(farmer, OwnerKind.application, elsewhere)
-    assert not rules.may_view(farmer, OwnerKind.application, elsewhere)
-    assert rules.may_upload(helper, OwnerKind.application, owner)
-    assert not rules.may_view(helper, OwnerKind.application, elsewhere)
-    assert rules.may_view(county, OwnerKind.application, owner)
-    assert not rules.may_view(county, OwnerKind.application, elsewhere)
-    assert rules.may_view(admin, OwnerKind.application, elsewhere)
-    assert not rules.may_upload(admin, OwnerKind.application, owner)  # admins operate, not gather evidence
+    assert owners.may_upload(farmer, OwnerKind.application, owner)
+    assert owners.may_upload(farmer, OwnerKind.application, draft)
+    assert not owners.may_upload(farmer, OwnerKind.application, elsewhere)
+    assert not owners.may_view(farmer, OwnerKind.application, elsewhere)
+    assert owners.may_upload(helper, OwnerKind.application, owner)
+    assert not owners.may_view(helper, OwnerKind.application, elsewhere)
+    assert owners.may_view(county, OwnerKind.application, owner)
+    assert not owners.may_view(county, OwnerKind.application, elsewhere)
+    assert not owners.may_view(department, OwnerKind.application, owner)  # own batches only
+    assert owners.may_view(admin, OwnerKind.application, elsewhere)
+    assert not owners.may_upload(admin, OwnerKind.application, owner)  # admins operate, not gather evidence
+    for staff in (helper, county, admin):  # a draft is the farmer's alone until submitted
+        assert not owners.may_view(staff, OwnerKind.application, draft)
+        assert not owners.may_upload(staff, OwnerKind.application, draft)
     unbound = principal(Role.farmer)
-    assert not rules.may_view(unbound, OwnerKind.application, rules.OwnerScope(region_code=VILLAGE))
+    assert not owners.may_view(unbound, OwnerKind.application, rules.OwnerScope(region_code=VILLAGE, state="draft"))
 
 
 def test_who_may_attach_and_see_a_product_photo() -> None:
     product = rules.OwnerScope(region_code="450102000000", supplier_id=3)
-    assert rules.may_upload(principal(Role.supplier, supplier_id=3), OwnerKind.product, product)
-    assert not rules.may_upload(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
-    assert rules.may_view(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
-    assert rules.may_view(principal(Role.county, region_code="450102000000"), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.county, region_code="450103000000"), OwnerKind.product, product)
-    assert not rules.may_view(principal(Role.farmer, household_id=7), OwnerKind.product, product)
+    assert owners.may_upload(principal(Role.supplier, supplier_id=3), OwnerKind.product, product)
+    assert not owners.may_upload(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.supplier, supplier_id=4), OwnerKind.product, product)
+    assert owners.may_view(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
+    assert not owners.may_upload(principal(Role.union_buyer, union_id=2), OwnerKind.product, product)
+    assert owners.may_view(principal(Role.county, region_code="450102000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.county, region_code="450103000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.department, region_code="450102000000"), OwnerKind.product, product)
+    assert not owners.may_view(principal(Role.farmer, household_id=7), OwnerKind.product, product)
 
 
-def test_every_owner_kind_has_a_cap_and_rules() -> None:
+def test_every_owner_kind_has_a_cap_and_ready_kinds_have_readers_and_uploaders() -> None:
     for kind in OwnerKind:
         assert rules.MAX_PHOTOS_PER_OWNER[kind] > 0
-        assert rules.UPLOADERS[kind] and rules.VIEWERS[kind]
+    for entry in owners.OWNER_KINDS.values():
+        assert entry.uploaders and entry.may_read
 
 
 def test_signature_covers_photo_variant_and_expiry() -> None:
@@ -116,26 +127,63 @@ def test_signature_covers_photo_variant_and_expiry() -> None:
     assert links.expires_at - now <= dt.timedelta(seconds=rules.SIGNED_URL_MAX_TTL_S)
 
 
-def dhash_of(data: bytes) -> int:
-    return imaging.make_derivatives(data).dhash
+def turns_of(data: bytes) -> tuple[int, ...]:
+    return imaging.make_derivatives(data).dhash_turns
+
+
+# What the pictures below measure, so the threshold (8) keeps room on both sides.
+COPIES_MEASURED_MAX_BITS = 2
+UNRELATED_MEASURED_MIN_BITS = 19
+
+
+def copies_of(picture: Image.Image) -> dict[str, bytes]:
+    """What a reused photo looks like when it comes back: recompressed, halved, re-encoded,
+    turned or mirrored (and forwarded through a chat app so), or with its orientation stripped."""
+    copies = {
+        "quality 40": encode(picture, quality=40),
+        "halved": encode(picture.resize((picture.width // 2, picture.height // 2)), quality=70),
+        "png": encode(picture, "PNG"),
+    }
+    for turn in rules.DHASH_TURNS[1:]:
+        turned = picture.transpose(Image.Transpose[turn])
+        copies[turn] = encode(turned, quality=90)
+        copies[f"{turn}, forwarded"] = encode(turned.resize((turned.width // 2, turned.height // 2)), quality=55)
+    # The camera stored the pixels as its sensor saw them with orientation 6 ("turn 90° clockwise");
+    # a tool that drops EXIF leaves those pixels unturned.
+    copies["orientation stripped"] = encode(picture.transpose(Image.Transpose.ROTATE_90), quality=92)
+    return copies
 
 
 def test_reuse_threshold_separates_copies_from_different_photos() -> None:
-    """The named threshold holds on real pictures: copies under it, different scenes over it."""
-    hashes = {}
+    """The named threshold holds on real pictures: every copy, turned or not, within 2 bits of
+    the original whichever of the two is compared in its turns; different scenes 19 or more."""
+    turns = {}
     for seed in range(6):
         picture = scene(seed, size=(1200, 900))
-        hashes[seed] = dhash_of(encode(picture, quality=92))
-        copies = [
-            encode(picture, quality=40),
-            encode(picture.resize((600, 450)), quality=70),
-            encode(picture, "PNG"),
-        ]
-        for copy in copies:
-            assert rules.hamming_distance(hashes[seed], dhash_of(copy)) <= rules.REUSE_MAX_DISTANCE_BITS
-    for a in range(6):
-        for b in range(a + 1, 6):
-            assert rules.hamming_distance(hashes[a], hashes[b]) > rules.REUSE_MAX_DISTANCE_BITS
+        turns[seed] = turns_of(encode(picture, quality=92))
+        sensor = picture.transpose(Image.Transpose.ROTATE_90)
+        as_shot = turns_of(encode(sensor, exif=exif_block(orientation=6), quality=92))
+        assert rules.hamming_distance(as_shot[0], turns[seed][0]) <= COPIES_MEASURED_MAX_BITS
+        for name, copy in copies_of(picture).items():
+            copy_turns = turns_of(copy)
+            for distance in (
+                rules.reuse_distance_bits(turns[seed], copy_turns[0]),
+                rules.reuse_distance_bits(copy_turns, turns[seed][0]),
+            ):
+                assert distance <= COPIES_MEASURED_MAX_BITS, (seed, name)
+    for a, b in itertools.permutations(turns, 2):
+        assert rules.reuse_distance_bits(turns[a], turns[b][0]) >= UNRELATED_MEASURED_MIN_BITS, (a, b)
+    assert COPIES_MEASURED_MAX_BITS < rules.REUSE_MAX_DISTANCE_BITS < UNRELATED_MEASURED_MIN_BITS
+
+
+def test_turned_fingerprints_are_those_of_the_turned_picture() -> None:
+    """Turning the 9 × 8 grid gives the hash of the turned picture (within a bit of rounding)."""
+    picture = scene(3, size=(640, 480))
+    upright = imaging.difference_hashes(picture)
+    assert len(upright) == len(rules.DHASH_TURNS) == 8
+    for index, turn in enumerate(rules.DHASH_TURNS):
+        turned = picture if turn is None else picture.transpose(Image.Transpose[turn])
+        assert rules.hamming_distance(upright[index], imaging.difference_hashes(turned)[0]) <= 1, turn
 
 
 def test_draft_mode_gives_the_same_display_size_and_hash_as_full_decoding() -> None:
@@ -143,7 +191,7 @@ def test_draft_mode_gives_the_same_display_size_and_hash_as_full_decoding() -> N
     fast = imaging.make_derivatives(data, draft=True)
     full = imaging.make_derivatives(data, draft=False)
     assert (fast.width, fast.height) == (full.width, full.height) == (1920, 1440)
-    assert rules.hamming_distance(fast.dhash, full.dhash) <= 2
+    assert rules.hamming_distance(fast.dhash_turns[0], full.dhash_turns[0]) <= 2
     thumb = Image.open(io.BytesIO(fast.thumb_jpeg))
     assert max(thumb.size) == rules.THUMB_LONG_SIDE_PX
 

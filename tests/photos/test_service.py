@@ -5,18 +5,9 @@ from litestar.testing import AsyncTestClient
 from backend.app import create_app
 from backend.queue import create_redis
 from schemas.base import Role
-from tests.photos.conftest import Owners, encode, phone_photo, scene, upload_files
+from tests.photos.conftest import Owners, earlier_case, encode, phone_photo, scene, upload_files
 from workers.photos import photos_sweep
 from workers.settings import create_worker
-
-
-async def second_case(pool, owners: Owners) -> int:
-    return await pool.fetchval(
-        "INSERT INTO applications (household_id, source, state, created_by, discovered_at) "
-        "VALUES ($1, 'cadre_screening', 'verification', $2, now()) RETURNING id",
-        owners.world.households["a1a"].id,
-        owners.world.user(Role.helper).id,
-    )
 
 
 async def test_later_lookalike_is_flagged_when_the_earlier_photo_finishes_last(client, owners: Owners, pool, process) -> None:
@@ -28,7 +19,7 @@ async def test_later_lookalike_is_flagged_when_the_earlier_photo_finishes_last(c
             f"/api/applications/{owners.application_id}/photos", headers=helper.headers, **upload_files(encode(picture))
         )
     ).json()
-    case = await second_case(pool, owners)
+    case = await earlier_case(pool, owners)
     later = (
         await client.post(
             f"/api/applications/{case}/photos",
@@ -48,7 +39,7 @@ async def test_same_household_photo_from_another_uploader_is_flagged(client, own
     data = phone_photo(seed=72)
     first = (await client.post(f"/api/applications/{owners.application_id}/photos", headers=farmer.headers, **upload_files(data))).json()
     await process(first["id"])
-    case = await second_case(pool, owners)
+    case = await earlier_case(pool, owners)
     copy = await client.post(f"/api/applications/{case}/photos", headers=helper.headers, **upload_files(data))
     assert copy.json()["status"] == "ready"  # same bytes, already processed: flagged at once
     assert copy.json()["possible_reuse"] == {"photo_id": first["id"], "distance_bits": 0}
