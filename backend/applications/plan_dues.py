@@ -51,14 +51,19 @@ async def recount_provisional(
 async def _tell_moved(
     conn: asyncpg.Connection, row: asyncpg.Record, old: CountedDate, new: CountedDate
 ) -> list[int]:
+    """The household's farmer users (with the case page) and the case's helper."""
     data = {"application_id": str(row["id"]), "plan_due_date": new.date.isoformat()}
     farmers = [r["id"] for r in await conn.fetch(queries.FARMER_USERS, row["household_id"])]
-    title, body = texts.due_date_changed(old, new, for_farmer=True)
-    page = f"/pages/application/detail?id={row['id']}"
-    draft = NotificationDraft(event=NotificationEvent.due_date_changed, title=title, body=body, page=page, data=data)
-    ids = await notify(conn, farmers, draft)
-    if row["helper_user_id"] is not None:
-        title, body = texts.due_date_changed(old, new, for_farmer=False)
-        draft = NotificationDraft(event=NotificationEvent.due_date_changed, title=title, body=body, data=data)
-        ids += await notify(conn, [row["helper_user_id"]], draft)
+    helpers = [row["helper_user_id"]] if row["helper_user_id"] is not None else []
+    ids: list[int] = []
+    for users, for_farmer in ((farmers, True), (helpers, False)):
+        title, body = texts.due_date_changed(old, new, for_farmer=for_farmer)
+        draft = NotificationDraft(
+            event=NotificationEvent.due_date_changed,
+            title=title,
+            body=body,
+            page=f"/pages/application/detail?id={row['id']}" if for_farmer else None,
+            data=data,
+        )
+        ids += await notify(conn, users, draft)
     return ids

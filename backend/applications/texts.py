@@ -229,4 +229,6 @@ def due_date_changed(old: CountedDate, new: CountedDate, *, for_farmer: bool) ->
         return "办理期限调整", (
             f"{why}，帮扶责任人为您家制定帮扶计划的期限由{due_md(old)}调整为{due_md(new)}。"
         )
-    return "办理期限调整", f"{why}，有一户的帮扶计划（一户一策）期限由{due_md(old)}调整为{due_md(new)}，请按新期限落实。"
+    return "办理期限调整", (
+        f"{why}，有一户的帮扶计划（一户一策）期限由{due_md(old)}调整为{due_md(new)}，请按新期限落实。"
+    )

@@ -46,8 +46,8 @@ async def test_approval_after_the_admin_entered_the_2027_notice_gets_the_right_p
 
 async def views(flow: Flow, case_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The case as county staff and as the farmer see it."""
-    staff = await flow.call("GET", flow.world.user(Role.county), f"/api/applications/{case_id}", expect=200)
-    mine = await flow.call("GET", flow.world.farmer, f"{FARMER_APPS}/{case_id}", expect=200)  # type: ignore[arg-type]
+    staff = await flow.call("GET", flow.user(Role.county), f"/api/applications/{case_id}", expect=200)
+    mine = await flow.call("GET", flow.user(Role.farmer), f"{FARMER_APPS}/{case_id}", expect=200)
     return staff.json(), mine.json()
 
 
