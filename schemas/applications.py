@@ -214,6 +214,9 @@ class NextStep(BaseStruct):
     who: str
     what: str
     due_date: dt.date | None = None
+    # Counted on the provisional calendar (the year's holiday notice is not entered yet): show
+    # it as 暂定; it may move when the notice is entered.
+    due_date_provisional: bool = False
 
 
 class NegativeListHit(BaseStruct):
@@ -262,6 +265,7 @@ class Application(BaseStruct):
     approved_risk_types: list[RiskType] | None = None
     decision_reason: str | None = None
     plan_due_date: dt.date | None = None
+    plan_due_provisional: bool = False  # 暂定: counted on the provisional calendar (DOMAIN §5)
     discovered_at: dt.datetime | None = None
     deadline_date: dt.date | None = None  # 15 days after discovery (DOMAIN §5)
     decided_at: dt.datetime | None = None

@@ -19,6 +19,7 @@ class NotificationEvent(enum.StrEnum):
     application_rejected = "application_rejected"
     risk_eliminated = "risk_eliminated"
     case_waiting = "case_waiting"  # a case now waits for this staff user's action
+    due_date_changed = "due_date_changed"  # 办理期限调整: a provisional due date moved
     helper_assigned = "helper_assigned"
     visit_due = "visit_due"
     visit_overdue = "visit_overdue"

@@ -12,7 +12,7 @@ import asyncpg
 
 from backend.applications import errors, queries, rules, texts
 from backend.auth import Principal
-from backend.calendar.rules import local_date
+from backend.calendar.rules import CountedDate, local_date
 from backend.notifications.service import notify
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart, Source
 from schemas.notifications import NotificationDraft
@@ -221,11 +221,13 @@ async def notify_for(
     return ids
 
 
-def _due_for(step: Step, to_state: CaseState) -> dt.date | None:
+def _due_for(step: Step, to_state: CaseState) -> CountedDate | None:
     if to_state is CaseState.in_notice and step.notice is not None:
-        return step.notice.end_date
+        return CountedDate(step.notice.end_date)
     due = step.changes.get("plan_due_date")
-    return due if isinstance(due, dt.date) else None
+    if not isinstance(due, dt.date):
+        return None
+    return CountedDate(due, provisional=bool(step.changes.get("plan_due_provisional")))
 
 
 async def _audience(

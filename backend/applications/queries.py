@@ -96,6 +96,7 @@ CHANGEABLE_COLUMNS = frozenset(
         "decision_reason",
         "negative_list_confirmation",
         "plan_due_date",
+        "plan_due_provisional",
         "decided_at",
     }
 )
@@ -124,6 +125,29 @@ SET_HOUSEHOLD_MONITORING = """
 UPDATE households
 SET monitoring_status = 'monitoring', monitoring_type = $2, updated_at = now()
 WHERE id = $1
+"""
+
+# ---- provisional plan due dates (recounted when an admin enters a year's notice) ----
+
+LOCK_PROVISIONAL_PLAN_DUES = """
+SELECT a.id, a.household_id, a.decided_at, a.plan_due_date,
+       coalesce(a.assignee_user_id, h.helper_user_id) AS helper_user_id
+FROM applications a
+JOIN households h ON h.id = a.household_id
+WHERE a.plan_due_provisional
+  AND a.plan_due_date >= $1
+ORDER BY a.id
+FOR UPDATE OF a
+"""
+
+SET_PLAN_DUES = """
+UPDATE applications a
+SET plan_due_date = d.due,
+    plan_due_provisional = d.provisional,
+    version = a.version + 1,
+    updated_at = now()
+FROM unnest($1::bigint[], $2::date[], $3::boolean[]) AS d (id, due, provisional)
+WHERE a.id = d.id
 """
 
 INSERT_OBJECTION = """
@@ -176,7 +200,8 @@ a.id, a.kind, a.household_id, h.household_no, h.village_code, v.name AS village_
 head.name AS head_name, a.source, a.state, a.version, a.risk_types, a.narrative,
 a.declared_income_fen, a.declared_rigid_expense_fen, a.verified_income_fen,
 a.verified_rigid_expense_fen, a.verification_findings, a.notice_start, a.notice_end,
-a.monitoring_type, a.approved_risk_types, a.decision_reason, a.plan_due_date, a.discovered_at,
+a.monitoring_type, a.approved_risk_types, a.decision_reason, a.plan_due_date, a.plan_due_provisional,
+a.discovered_at,
 a.decided_at, a.assignee_user_id, {DEADLINE} AS deadline_date
 """
 

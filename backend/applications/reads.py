@@ -11,6 +11,7 @@ import msgspec
 
 from backend.applications import errors, queries, rules, texts
 from backend.auth import Principal
+from backend.calendar.rules import CountedDate
 from backend.db import rows_to
 from schemas.applications import (
     Action,
@@ -109,7 +110,9 @@ async def get_application(
             state,
             deadline=view.deadline_date,
             notice_end=view.notice_end,
-            plan_due=view.plan_due_date,
+            plan_due=CountedDate(view.plan_due_date, view.plan_due_provisional)
+            if view.plan_due_date
+            else None,
             return_reason=return_reason,
         ),
     )

@@ -10,7 +10,7 @@ from typing import Literal
 
 from backend.applications import errors
 from backend.auth import Principal
-from backend.calendar.rules import OfficialCalendar, add_workdays, local_date
+from backend.calendar.rules import CountedDate, OfficialCalendar, add_workdays, local_date
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart, Source
 from schemas.base import Role
 from schemas.notifications import NotificationEvent
@@ -275,8 +275,9 @@ def is_overdue(state: CaseState, discovered_at: dt.datetime | None, now: dt.date
     )
 
 
-def plan_due_date(approved_at: dt.datetime, calendar: OfficialCalendar) -> dt.date:
-    """10 official working days after the approval's local date (DOMAIN §5 step 9)."""
+def plan_due_date(approved_at: dt.datetime, calendar: OfficialCalendar) -> CountedDate:
+    """10 official working days after the approval's local date (DOMAIN §5 step 9), provisional
+    while a year it reaches into has no notice entered."""
     return add_workdays(local_date(approved_at), PLAN_DUE_WORKDAYS, calendar)
 
 

@@ -312,36 +312,39 @@ async def approve(
 ) -> Done:
     """县级审定: the household becomes `monitoring`; the plan is due 10 working days later.
     Negative-list hits need `negative_list_confirmation` (DOMAIN §7.3). A year whose holiday
-    notice is not entered yet → WorkingCalendarUnavailable (503) before anything is written."""
-    # A role that never approves hears 403, not a missing holiday notice's 503.
-    rules.require_role_takes(CaseKind.identification, Action.approve, principal.role)
-    plan_due = rules.plan_due_date(now, await load_official_calendar(conn))
+    notice is not entered yet is counted on the provisional calendar and the due date is stored
+    as provisional; entering the year recounts it (`plan_dues.recount_provisional`)."""
     risk_types = [r.value for r in data.risk_types]
 
     async def enrol(c: asyncpg.Connection, row: asyncpg.Record) -> Mapping[str, object]:
         await c.execute(queries.SET_HOUSEHOLD_MONITORING, row["household_id"], data.monitoring_type.value)
         return {"negative_list_hits": row["negative_list_hits"]}
 
-    step = Step(
-        Action.approve,
-        comment=data.comment,
-        version=data.version,
-        negative_list_confirmation=data.negative_list_confirmation,
-        changes={
-            "monitoring_type": data.monitoring_type.value,
-            "approved_risk_types": risk_types,
-            "plan_due_date": plan_due,
-            "decided_at": now,
-            "negative_list_confirmation": data.negative_list_confirmation or None,
-        },
-        data={
-            "monitoring_type": data.monitoring_type.value,
-            "risk_types": risk_types,
-            "plan_due_date": plan_due.isoformat(),
-        },
-        extra=enrol,
-    )
-    return await engine.transition(conn, principal, case_id, step, now)
+    # The calendar is held until commit, so a year being entered meanwhile recounts this date too.
+    async with conn.transaction():
+        plan_due = rules.plan_due_date(now, await load_official_calendar(conn))
+        step = Step(
+            Action.approve,
+            comment=data.comment,
+            version=data.version,
+            negative_list_confirmation=data.negative_list_confirmation,
+            changes={
+                "monitoring_type": data.monitoring_type.value,
+                "approved_risk_types": risk_types,
+                "plan_due_date": plan_due.date,
+                "plan_due_provisional": plan_due.provisional,
+                "decided_at": now,
+                "negative_list_confirmation": data.negative_list_confirmation or None,
+            },
+            data={
+                "monitoring_type": data.monitoring_type.value,
+                "risk_types": risk_types,
+                "plan_due_date": plan_due.date.isoformat(),
+                "plan_due_provisional": plan_due.provisional,
+            },
+            extra=enrol,
+        )
+        return await engine.transition(conn, principal, case_id, step, now)
 
 
 async def reject(

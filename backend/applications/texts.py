@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from backend.calendar.rules import CountedDate
 from schemas.applications import Action, CaseState, NegativeListKind, NextStep, RiskType, Source
 from schemas.base import Role
 from schemas.notifications import NotificationEvent
@@ -97,6 +98,16 @@ def md(day: dt.date | str) -> str:
     return f"{value.month}月{value.day}日"
 
 
+# Said after a date counted on the provisional calendar (DOMAIN §5), wherever it is shown.
+PROVISIONAL_MARK = "（暂定）"
+PROVISIONAL_NOTE = "期限按暂定的节假日安排推算，国家公布节假日安排后可能调整"
+
+
+def due_md(due: CountedDate) -> str:
+    """`1月8日`, or `1月8日（暂定）` for a provisional date."""
+    return md(due.date) + (PROVISIONAL_MARK if due.provisional else "")
+
+
 def describe(action: Action, actor_role: Role, data: Mapping[str, object]) -> str:
     """One timeline line for the farmer, from the event's action and recorded figures."""
     who = ROLE_LABELS.get(actor_role, "工作人员")
@@ -153,7 +164,7 @@ def next_step(
     *,
     deadline: dt.date | None,
     notice_end: dt.date | None,
-    plan_due: dt.date | None,
+    plan_due: CountedDate | None,
     return_reason: str | None,
 ) -> NextStep | None:
     """下一步: who acts next and by when; None once nothing more is expected."""
@@ -170,7 +181,13 @@ def next_step(
     if state is CaseState.returned:
         return NextStep(who="您", what=f"按要求补充材料：{return_reason or ''}", due_date=deadline)
     if state is CaseState.approved and plan_due is not None:
-        return NextStep(who="帮扶责任人", what="为您家制定帮扶计划（一户一策）", due_date=plan_due)
+        what = "为您家制定帮扶计划（一户一策）"
+        return NextStep(
+            who="帮扶责任人",
+            what=f"{what}；{PROVISIONAL_NOTE}" if plan_due.provisional else what,
+            due_date=plan_due.date,
+            due_date_provisional=plan_due.provisional,
+        )
     return None
 
 
@@ -180,7 +197,7 @@ def notification(
     new_state: CaseState,
     *,
     reason: str = "",
-    due: dt.date | None = None,
+    due: CountedDate | None = None,
 ) -> tuple[str, str]:
     """(title, body) of a notification about a case."""
     match event:
@@ -189,7 +206,7 @@ def notification(
         case NotificationEvent.application_returned:
             return "需要补充材料", f"您家的申请被退回，需要补充材料：{reason}"
         case NotificationEvent.application_in_notice:
-            return "申请正在公示", f"您家的申请已在村内公示，公示到{md(due) if due else ''}。"
+            return "申请正在公示", f"您家的申请已在村内公示，公示到{due_md(due) if due else ''}。"
         case NotificationEvent.application_approved:
             return "申请已通过", "您家已纳入防返贫监测，帮扶责任人会和您一起制定帮扶计划。"
         case NotificationEvent.application_rejected:
@@ -198,8 +215,20 @@ def notification(
             if action is Action.approve:
                 return (
                     "请制定帮扶计划",
-                    f"有一户已纳入监测，请在{md(due) if due else ''}前落实帮扶计划（一户一策）。",
+                    f"有一户已纳入监测，请在{due_md(due) if due else ''}前落实帮扶计划（一户一策）。",
                 )
             if action is Action.raise_objection:
                 return "公示收到异议", "有一份公示中的申请收到异议，请核实处理。"
             return "有申请等您办理", f"有一份申请等您办理：{STATE_LABELS[new_state]}。"
+
+
+def due_date_changed(old: CountedDate, new: CountedDate, *, for_farmer: bool) -> tuple[str, str]:
+    """(title, body) telling that a provisional plan due date moved once the year's notice was entered."""
+    why = "国家公布了节假日安排"
+    if for_farmer:
+        return "办理期限调整", (
+            f"{why}，帮扶责任人为您家制定帮扶计划的期限由{due_md(old)}调整为{due_md(new)}。"
+        )
+    return "办理期限调整", (
+        f"{why}，有一户的帮扶计划（一户一策）期限由{due_md(old)}调整为{due_md(new)}，请按新期限落实。"
+    )

@@ -1,5 +1,11 @@
 """Working-day calendar SQL."""
 
+# Counting a date holds the calendar shared until commit; entering a year holds it alone, so a
+# date counted while a year is entered is either counted on it or committed before its recount.
+CALENDAR_LOCK_KEY = 0x63616C  # "cal"
+HOLD_CALENDAR_SHARED = f"SELECT pg_advisory_xact_lock_shared({CALENDAR_LOCK_KEY})"
+HOLD_CALENDAR_ALONE = f"SELECT pg_advisory_xact_lock({CALENDAR_LOCK_KEY})"
+
 # Everything entered, in one round trip: the calendar is a few dozen rows a year.
 LOAD_CALENDAR = """
 SELECT ARRAY(SELECT year FROM official_calendar_years) AS declared_years,

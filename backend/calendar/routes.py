@@ -9,7 +9,8 @@ from litestar.params import JSONBody, Parameter
 
 from backend.auth import require_role, utcnow
 from backend.calendar import rules, service
-from backend.deps import Caller, Conn
+from backend.deps import Caller, Conn, RedisDep
+from backend.notifications.service import enqueue_delivery
 from schemas.base import Role
 from schemas.calendar import CalendarCoverage, CalendarYear, CalendarYearUpdate
 
@@ -31,10 +32,14 @@ async def get_calendar_year(year: Year, conn: Conn, principal: Caller) -> Calend
 
 @put("/{year:int}", operation_id="DeclareCalendarYear")
 async def declare_calendar_year(
-    year: Year, data: JSONBody[CalendarYearUpdate], conn: Conn, principal: Caller
+    year: Year, data: JSONBody[CalendarYearUpdate], conn: Conn, redis: RedisDep, principal: Caller
 ) -> CalendarYear:
+    """Provisional plan due dates not yet passed are counted again on the entered year; the people
+    whose date moved are told (办理期限调整)."""
     require_role(principal, ADMINS)
-    return await service.declare_calendar_year(conn, principal, year, data, utcnow())
+    declared = await service.declare_calendar_year(conn, principal, year, data, utcnow())
+    await enqueue_delivery(redis, declared.notification_ids)
+    return declared.year
 
 
 router = Router(

@@ -1,8 +1,10 @@
 """Legal dates: Asia/Shanghai local dates and China's official working days with 调休 swaps.
 
 `chinese_calendar` carries the State Council's holiday notices up to its release; an admin enters
-each later notice (`OfficialCalendar`). A day neither knows raises WorkingCalendarUnavailable
-instead of silently guessing Monday–Friday. Pure: no I/O.
+each later notice (`OfficialCalendar`). A year neither carries is counted on the provisional
+calendar (DOMAIN §5: weekends plus the statutory holidays of 《全国年节及纪念日放假办法》), and a
+date counted over it says so (`CountedDate.provisional`): a legal step never waits for a notice.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 from chinese_calendar.constants import holidays as _library_holidays
 
-from backend.calendar.errors import WorkingCalendarUnavailable
 from schemas.base import ErrorDetail
 from schemas.calendar import CalendarDay
 
@@ -38,6 +41,31 @@ def library_covers(year: int) -> bool:
     return LIBRARY_FIRST_YEAR <= year <= LIBRARY_LAST_YEAR
 
 
+@cache
+def statutory_holidays(year: int) -> holidays.HolidayBase:
+    """《全国年节及纪念日放假办法》 (2025 version) for any year, as the `holidays` package computes it:
+    元旦 1 day, 春节 4 days from 农历除夕 (除夕 and 初一–初三, its rule since 2025), 清明 1, 劳动节 2
+    (5/1–5/2), 端午 1, 中秋 1, 国庆 3 (10/1–10/3), and a 补假 on the next working day for each that
+    falls on a Saturday or Sunday (办法: 适逢周六、周日，应当在工作日补假); for a year whose notice
+    the package already carries, its announced swaps too. Checked against 2025 and 2026 in
+    tests/calendar/test_rules.py."""
+    return holidays.country_holidays("CN", years=year, language="zh_CN")
+
+
+def provisional_is_workday(day: dt.date) -> bool:
+    """The provisional calendar: a working day unless a weekend or a statutory holiday."""
+    return statutory_holidays(day.year).is_working_day(day)
+
+
+@dataclass(frozen=True)
+class CountedDate:
+    """A date counted in working days; `provisional` when the count crossed a year whose notice is
+    neither in the library nor entered, so it may move once an admin enters that year."""
+
+    date: dt.date
+    provisional: bool = False
+
+
 @dataclass(frozen=True)
 class OfficialCalendar:
     """What the admins entered: years declared complete and the announced days (day → is a workday)."""
@@ -45,9 +73,13 @@ class OfficialCalendar:
     declared_years: frozenset[int] = frozenset()
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
 
+    def is_official(self, year: int) -> bool:
+        """The year's notice is known: the library carries it or an admin declared it."""
+        return library_covers(year) or year in self.declared_years
+
     def is_workday(self, day: dt.date) -> bool:
         """An entered day wins; else the library's notice; else a declared year is Monday–Friday
-        (its holidays are entered days); else the year's notice is missing."""
+        (its holidays are entered days); else the provisional calendar."""
         entered = self.overrides.get(day)
         if entered is not None:
             return entered
@@ -55,18 +87,21 @@ class OfficialCalendar:
             return chinese_calendar.is_workday(day)
         if day.year in self.declared_years:
             return day.weekday() < SATURDAY
-        raise WorkingCalendarUnavailable.for_year(day.year)
+        return provisional_is_workday(day)
 
 
-def add_workdays(start: dt.date, workdays: int, calendar: OfficialCalendar) -> dt.date:
-    """The `workdays`-th official working day after `start` (start itself never counts)."""
+def add_workdays(start: dt.date, workdays: int, calendar: OfficialCalendar) -> CountedDate:
+    """The `workdays`-th official working day after `start` (start itself never counts),
+    provisional when any day counted lies in a year whose notice is not known."""
     day = start
     remaining = workdays
+    provisional = False
     while remaining > 0:
         day += dt.timedelta(days=1)
+        provisional = provisional or not calendar.is_official(day.year)
         if calendar.is_workday(day):
             remaining -= 1
-    return day
+    return CountedDate(day, provisional)
 
 
 def entry_problems(

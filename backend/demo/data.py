@@ -162,6 +162,10 @@ TEMPLATES: dict[NotificationEvent, TemplateUpdate] = {
     NotificationEvent.application_rejected: _case_template(
         "DemorHlmUQlxRWZHz_ee5xit1uJvX9t2fbCY9p-jLWM", "未通过", sms_fallback=True
     ),
+    # A plan due date counted on the provisional calendar moved when the year's notice was entered.
+    NotificationEvent.due_date_changed: _case_template(
+        "DemoQd7u2RkP0yTn5cWvX8aLbE3hJm9sFgZ1oIiK4Ne6", "期限调整"
+    ),
     NotificationEvent.risk_eliminated: TemplateUpdate(
         template_id="Demo6Baf6Lb8x3HB40bslfNLERfcXLbxUib_V8T9qGsE",
         page=HOUSEHOLD_PAGE,

@@ -42,9 +42,9 @@ VERIFICATION = {
 
 # The instant workflow tests run at. A county approval counts 10 official working days ahead, and
 # chinesecalendar knows holidays only up to its release (2026 for 1.11): from mid-December a real
-# "now" would need a holiday notice nobody has entered, and every approval would answer 503. A
-# Wednesday morning inside the library's years keeps the tests about the workflow, not the date;
-# tests/calendar moves the clock on purpose to cross into an entered year.
+# "now" would count into a year nobody entered, on the provisional calendar. A Wednesday morning
+# inside the library's years keeps the tests about the workflow, not the date; tests/calendar moves
+# the clock on purpose to cross into a provisional or an entered year.
 WORKFLOW_NOW = dt.datetime(2025, 11, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 SetNow = Callable[[dt.datetime], None]

@@ -9,8 +9,7 @@ import pytest
 
 from backend.applications import errors, rules, texts
 from backend.auth import Principal
-from backend.calendar.errors import WorkingCalendarUnavailable
-from backend.calendar.rules import OfficialCalendar, add_workdays
+from backend.calendar.rules import CountedDate, OfficialCalendar, add_workdays
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart
 from schemas.base import Role
 
@@ -160,19 +159,18 @@ def test_plan_due_date_counts_official_working_days_across_national_day() -> Non
     approved = dt.datetime(2025, 9, 26, 16, 0, tzinfo=SHANGHAI)  # Friday
     # 9/28 (Sun, worked), 9/29, 9/30, [10/1–10/8 holiday], 10/9, 10/10, 10/11 (Sat, worked),
     # 10/13, 10/14, 10/15, 10/16. Monday–Friday counting would have said 10/10.
-    assert rules.plan_due_date(approved, LIBRARY_ONLY) == dt.date(2025, 10, 16)
+    assert rules.plan_due_date(approved, LIBRARY_ONLY) == CountedDate(dt.date(2025, 10, 16))
 
 
 def test_plan_due_date_uses_the_shanghai_date_of_the_approval() -> None:
     late_evening_utc = dt.datetime(2025, 9, 25, 17, 0, tzinfo=dt.UTC)  # already 9/26 01:00 in Shanghai
-    assert rules.plan_due_date(late_evening_utc, LIBRARY_ONLY) == dt.date(2025, 10, 16)
+    assert rules.plan_due_date(late_evening_utc, LIBRARY_ONLY).date == dt.date(2025, 10, 16)
 
 
-def test_workdays_beyond_the_calendar_data_are_a_clear_error() -> None:
-    with pytest.raises(WorkingCalendarUnavailable) as refused:
-        add_workdays(dt.date(2099, 12, 1), 10, LIBRARY_ONLY)
-    assert refused.value.status_code == 503
-    assert "2099年的法定节假日安排" in refused.value.message
+def test_workdays_beyond_the_calendar_data_are_counted_provisionally() -> None:
+    # December 2099 has no statutory holiday: weekdays only; 2100-01-01 (元旦, a Friday) is off.
+    assert add_workdays(dt.date(2099, 12, 1), 10, LIBRARY_ONLY) == CountedDate(dt.date(2099, 12, 15), True)
+    assert add_workdays(dt.date(2099, 12, 20), 10, LIBRARY_ONLY) == CountedDate(dt.date(2100, 1, 4), True)
 
 
 def test_fifteen_day_deadline_on_shanghai_dates() -> None:

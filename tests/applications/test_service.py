@@ -10,7 +10,6 @@ import asyncpg
 import pytest
 
 from backend.applications import errors, service
-from backend.calendar.errors import WorkingCalendarUnavailable
 from schemas.applications import Approval, RiskType
 from schemas.base import Role
 from schemas.registry import MonitoringType
@@ -38,19 +37,22 @@ async def test_plan_due_date_across_national_day_with_swapped_workdays(
     assert "10月16日" in helper_note
 
 
-async def test_approval_beyond_the_calendar_data_changes_nothing(flow: Flow, pool: asyncpg.Pool) -> None:
+async def test_approval_beyond_the_calendar_data_goes_through_on_the_provisional_calendar(
+    flow: Flow, pool: asyncpg.Pool
+) -> None:
     case_id = await flow.to_state("county_approval")
-    before = await pool.fetchval("SELECT count(*) FROM application_events")
     county = flow.world.user(Role.county).principal
     async with pool.acquire() as conn:
-        with pytest.raises(WorkingCalendarUnavailable):
-            await service.approve(conn, county, case_id, APPROVAL, dt.datetime(2099, 12, 20, tzinfo=SHANGHAI))
-    assert await pool.fetchval("SELECT state FROM applications WHERE id = $1", case_id) == "county_approval"
-    assert await pool.fetchval("SELECT count(*) FROM application_events") == before
+        await service.approve(conn, county, case_id, APPROVAL, dt.datetime(2099, 12, 20, tzinfo=SHANGHAI))
+    row = await pool.fetchrow(
+        "SELECT state, plan_due_date, plan_due_provisional FROM applications WHERE id = $1", case_id
+    )
+    # 12/21–25, 12/28–31, then 2100-01-01 (元旦) is off on the provisional calendar.
+    assert tuple(row) == ("approved", dt.date(2100, 1, 4), True)
     household = await pool.fetchval(
         "SELECT monitoring_status FROM households WHERE id = $1", flow.world.households["a1a"].id
     )
-    assert household == "none"
+    assert household == "monitoring"
 
 
 async def test_each_step_notifies_the_right_people(flow: Flow) -> None:

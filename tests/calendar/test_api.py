@@ -14,6 +14,8 @@ from tests.calendar.conftest import CALENDAR, NOTICE_2027, SHANGHAI
 from tests.factories import World
 
 CHRISTMAS_EVE_2026 = dt.datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI)  # a Thursday
+DEC_18_2026 = dt.datetime(2026, 12, 18, 10, 0, tzinfo=SHANGHAI)  # Friday: the 10th working day is in 2027
+FARMER_APPS = "/api/miniapp/farmer/applications"
 APPROVAL = {"monitoring_type": "marginal", "risk_types": ["illness"]}
 
 
@@ -42,34 +44,126 @@ async def test_approval_after_the_admin_entered_the_2027_notice_gets_the_right_p
     assert "1月8日" in helper_note
 
 
-async def test_without_the_2027_notice_the_approval_answers_503_and_changes_nothing(
+async def views(flow: Flow, case_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case as county staff and as the farmer see it."""
+    staff = await flow.call("GET", flow.user(Role.county), f"/api/applications/{case_id}", expect=200)
+    mine = await flow.call("GET", flow.user(Role.farmer), f"{FARMER_APPS}/{case_id}", expect=200)
+    return staff.json(), mine.json()
+
+
+async def approve_at(flow: Flow, clock: Any, moment: dt.datetime) -> int:
+    case_id = await flow.to_state("county_approval")
+    clock(moment)
+    approved = await flow.step(Role.county, case_id, "approve", APPROVAL)
+    assert approved["state"] == "approved"
+    return case_id
+
+
+async def test_without_the_2027_notice_the_approval_goes_through_with_a_provisional_due_date(
     flow: Flow, clock: Any
 ) -> None:
     case_id = await flow.to_state("county_approval")
-    events = await flow.pool.fetchval("SELECT count(*) FROM application_events")
-    notifications = await flow.last_notification_id()
-    clock(CHRISTMAS_EVE_2026)
-    # a role that never approves is told so, whatever the calendar holds
+    clock(DEC_18_2026)
+    # a role that never approves is still told so
     not_theirs = await flow.step(Role.township, case_id, "approve", APPROVAL, expect=403)
     assert not_theirs["code"] == "role_may_not_act"
-    refused = await flow.step(Role.county, case_id, "approve", APPROVAL, expect=503)
-    assert refused["code"] == "working_calendar_unavailable"
-    assert "2027年" in refused["message"] and "管理员" in refused["message"]
-    assert (
-        await flow.pool.fetchval("SELECT state FROM applications WHERE id = $1", case_id) == "county_approval"
-    )
-    assert await flow.pool.fetchval("SELECT count(*) FROM application_events") == events
-    assert await flow.last_notification_id() == notifications
+    approved = await flow.step(Role.county, case_id, "approve", APPROVAL)
+    # 12/21–25, 12/28–31, and 2027-01-01 (元旦, provisional calendar) is off: Monday 1/4.
+    assert approved["state"] == "approved" and approved["plan_due_date"] == "2027-01-04"
+    assert approved["plan_due_provisional"] is True
     household = flow.world.households["a1a"].id
     assert (
         await flow.pool.fetchval("SELECT monitoring_status FROM households WHERE id = $1", household)
-        == "none"
+        == "monitoring"
     )
 
-    # The admin enters the notice the day it is published; the same approval now goes through.
+    staff, mine = await views(flow, case_id)
+    for view in (staff, mine):
+        assert (view["plan_due_date"], view["plan_due_provisional"]) == ("2027-01-04", True)
+        assert view["next_step"]["due_date"] == "2027-01-04"
+        assert view["next_step"]["due_date_provisional"] is True
+        assert "可能调整" in view["next_step"]["what"]
+    assert mine["next_step"] == staff["next_step"]  # the farmer's next step is what staff see
+    helper_note = await flow.pool.fetchval(
+        "SELECT body FROM notifications WHERE user_id = $1 AND event = 'case_waiting' "
+        "ORDER BY id DESC LIMIT 1",
+        flow.world.user(Role.helper).id,
+    )
+    assert "1月4日（暂定）前" in helper_note
+
+
+async def test_entering_the_2027_notice_recounts_the_provisional_due_dates_and_tells_who_is_concerned(
+    flow: Flow, clock: Any
+) -> None:
+    case_id = await approve_at(flow, clock, DEC_18_2026)
+    since = await flow.last_notification_id()
+    clock(DEC_18_2026 + dt.timedelta(days=3))  # Monday: 1/4 has not passed
     await put_year(flow.client, flow.world, 2027, NOTICE_2027)
-    approved = await flow.step(Role.county, case_id, "approve", APPROVAL)
-    assert approved["plan_due_date"] == "2027-01-08"
+
+    # On the entered notice 1/2 (Saturday) is worked: the 10th working day is 1/2, no longer provisional.
+    staff, mine = await views(flow, case_id)
+    for view in (staff, mine):
+        assert view["plan_due_date"] == "2027-01-02" and "plan_due_provisional" not in view  # false
+        assert view["next_step"] == {"who": "帮扶责任人", "what": "为您家制定帮扶计划（一户一策）", "due_date": "2027-01-02"}
+
+    farmer, helper = flow.world.farmer.id, flow.world.user(Role.helper).id  # type: ignore[union-attr]
+    told = await flow.pool.fetch(
+        "SELECT user_id, title, body, data FROM notifications WHERE id > $1 ORDER BY user_id", since
+    )
+    assert sorted(r["user_id"] for r in told) == sorted([farmer, helper])
+    for note in told:
+        assert note["title"] == "办理期限调整"
+        assert "由1月4日（暂定）调整为1月2日" in note["body"]
+        assert note["data"]["application_id"] == str(case_id)
+    assert await flow.pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE id > $1 AND event = 'due_date_changed'", since
+    ) == 2
+
+    admin = flow.world.user(Role.admin)
+    audit = await flow.pool.fetchrow(
+        "SELECT actor_user_id, detail, request_id FROM audit_log "
+        "WHERE action = 'application.plan_due_recounted' AND object_id = $1",
+        str(case_id),
+    )
+    assert audit["actor_user_id"] == admin.id
+    assert audit["detail"] == {"from": "2027-01-04", "to": "2027-01-02", "provisional": False}
+    declared = await flow.pool.fetchval(
+        "SELECT request_id FROM audit_log WHERE action = 'calendar.declare_year'"
+    )
+    assert audit["request_id"] == declared  # one request, one transaction
+
+    # The new dates are final: entering the year again does not recount or notify.
+    again = await flow.last_notification_id()
+    await put_year(flow.client, flow.world, 2027, {**NOTICE_2027, "workdays": []})
+    assert await flow.last_notification_id() == again
+    assert (await views(flow, case_id))[0]["plan_due_date"] == "2027-01-02"
+
+
+async def test_a_recounted_date_that_did_not_move_stops_being_provisional_without_a_message(
+    flow: Flow, clock: Any
+) -> None:
+    # From Thursday 12/24 the 10th working day is 1/8 both ways (1/1 off; 1/2 worked but 1/4 off).
+    case_id = await approve_at(flow, clock, CHRISTMAS_EVE_2026)
+    assert (await views(flow, case_id))[0]["plan_due_provisional"] is True
+    since = await flow.last_notification_id()
+    await put_year(flow.client, flow.world, 2027, NOTICE_2027)
+    staff, mine = await views(flow, case_id)
+    assert staff["plan_due_date"] == "2027-01-08" and "plan_due_provisional" not in staff
+    assert "due_date_provisional" not in mine["next_step"]
+    assert await flow.last_notification_id() == since
+    assert await flow.pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'application.plan_due_recounted'"
+    ) == 1
+
+
+async def test_a_provisional_date_already_passed_stays_as_it_was(flow: Flow, clock: Any) -> None:
+    case_id = await approve_at(flow, clock, DEC_18_2026)
+    since = await flow.last_notification_id()
+    clock(dt.datetime(2027, 1, 5, 9, 0, tzinfo=SHANGHAI))  # the notice is entered late: 1/4 is past
+    await put_year(flow.client, flow.world, 2027, NOTICE_2027)
+    staff, _ = await views(flow, case_id)
+    assert (staff["plan_due_date"], staff["plan_due_provisional"]) == ("2027-01-04", True)
+    assert await flow.last_notification_id() == since
 
 
 async def test_admin_reads_back_what_was_entered(client: AsyncTestClient, world: World, pool) -> None:

@@ -25,6 +25,7 @@ FARMER_EVENTS = {
     NotificationEvent.application_rejected,
     NotificationEvent.risk_eliminated,
     NotificationEvent.helper_assigned,
+    NotificationEvent.due_date_changed,  # 办理期限调整: a provisional plan due date moved
 }
 TEMPLATE_ROWS = "SELECT event, template_id, page, fields, sms_fallback, enabled, updated_at FROM notification_templates ORDER BY event"
 GRANT_ROWS = "SELECT user_id, template_id, remaining, updated_at FROM subscribe_grants ORDER BY 1, 2"
