@@ -53,6 +53,15 @@ class ErrorBody(BaseStruct):
     detail: list[ErrorDetail] | None = None
 
 
+class ImportReject(BaseStruct):
+    """One reason a row of an uploaded file was not imported. `row` is the spreadsheet row (the
+    header is row 1); `column` is the column key. Never carries an ID number."""
+
+    row: int
+    column: str
+    reason: str
+
+
 class PageMeta(BaseStruct):
     total: int
     page: int

@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from schemas.base import BaseStruct
+from schemas.base import BaseStruct, ImportReject
 
 
 class ImportSource(enum.StrEnum):
     upload = "upload"  # county staff through the API
     cli = "cli"  # `fangpin import-registry`
-
-
-class ImportReject(BaseStruct):
-    """One reason a row was not imported. `row` is the spreadsheet row (the header is row 1);
-    `column` is the column key. Never carries an ID number."""
-
-    row: int
-    column: str
-    reason: str
 
 
 class ImportBatch(BaseStruct):
@@ -35,6 +26,9 @@ class ImportBatch(BaseStruct):
     persons_imported: int
     households_rejected: int
     imported_by: int | None = None
+
+
+__all__ = ["ImportBatch", "ImportReject", "ImportReport", "ImportSource"]
 
 
 class ImportReport(ImportBatch, kw_only=True):

@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
+from backend import tabular
 from backend.auth import REGION_ROLES, require_role
 from backend.deps import Caller, Conn, PiiDep
 from backend.registry import importer, service
@@ -105,7 +106,7 @@ async def import_registry(
     pii: PiiDep,
     principal: Caller,
 ) -> ImportReport:
-    """A CSV of households (one row per person); the columns are in docs/registry-import.md."""
+    """A CSV or XLSX file of households (one row per person); the columns are in docs/registry-import.md."""
     require_role(principal, IMPORTERS)
     return await importer.import_registry(
         conn,
@@ -134,11 +135,7 @@ async def get_import(import_id: FromPath[int], conn: Conn, principal: Caller) ->
 async def download_rejects(import_id: FromPath[int], conn: Conn, principal: Caller) -> Response[bytes]:
     require_role(principal, IMPORTERS)
     report = await importer.get_import(conn, principal, import_id)
-    return Response(
-        importer.rejects_csv(report.rejects),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-rejects.csv"'},
-    )
+    return tabular.csv_download(importer.rejects_csv(report.rejects), f"import-{import_id}-rejects.csv")
 
 
 router = Router(

@@ -1,8 +1,7 @@
-from backend.errors import Conflict, NotFound, Unprocessable
+from backend.errors import Conflict, NotFound
+from backend.tabular import ImportFileInvalid
 
-
-class ImportFileInvalid(Unprocessable):
-    message = "导入文件无法读取，请检查后重新上传"
+__all__ = ["ImportCollided", "ImportFileInvalid", "ImportNotFound"]
 
 
 class ImportNotFound(NotFound):

@@ -3,14 +3,12 @@ one transaction, so a file is either imported as reported or not at all."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 
 import asyncpg
 import msgspec
 
-from backend import audit
+from backend import audit, tabular
 from backend.auth import Principal
 from backend.db import row_to, rows_to
 from backend.errors import Forbidden
@@ -175,15 +173,6 @@ async def get_import(conn: asyncpg.Connection, principal: Principal, import_id: 
     return row_to(row, ImportReport)
 
 
-REJECTS_CSV_HEADER = ("行号", "列", "列名", "原因")
-
-
 def rejects_csv(rejects: list[ImportReject]) -> bytes:
     """The reject report as CSV that Excel opens correctly (UTF-8 with BOM)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REJECTS_CSV_HEADER)
-    for r in rejects:
-        column = columns.COLUMN_BY_KEY.get(r.column)
-        writer.writerow((r.row, r.column, column.label if column else "", r.reason))
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return tabular.rejects_csv(rejects, columns.COLUMNS)
