@@ -37,13 +37,22 @@ class TokenInvalid(Unauthorized):
     message = "登录信息无效，请重新登录"
 
 
-class Principal(msgspec.Struct, frozen=True, kw_only=True):
+class PasswordChangeRequired(Forbidden):
+    message = "请先修改管理员发给您的初始密码，再继续使用"
+
+
+# Route option of the few operations a user whose password was handed out may call.
+ALLOWED_BEFORE_PASSWORD_CHANGE = "allowed_before_password_change"
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     user_id: int
     role: Role
     region_code: str | None = None
     household_id: int | None = None  # a bound farmer's household
     union_id: int | None = None
     supplier_id: int | None = None
+    must_change_password: bool = False  # the password was handed out (new account or reset)
 
     @property
     def region_like(self) -> str:
@@ -112,12 +121,16 @@ def _verify_access_token(secret_key: str, token: str) -> tuple[Principal, int]:
 
 
 async def provide_principal(request: Request) -> Principal:
-    """Litestar dependency: the caller, from `Authorization: Bearer <access token>`."""
+    """Litestar dependency: the caller, from `Authorization: Bearer <access token>`. A caller who
+    must change a handed-out password reaches only routes marked ALLOWED_BEFORE_PASSWORD_CHANGE."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized()
-    return decode_access_token(request.app.state.settings, token.strip())
+    principal = decode_access_token(request.app.state.settings, token.strip())
+    if principal.must_change_password and not request.route_handler.opt.get(ALLOWED_BEFORE_PASSWORD_CHANGE):
+        raise PasswordChangeRequired()
+    return principal
 
 
 def require_role(principal: Principal, roles: Iterable[Role]) -> None:

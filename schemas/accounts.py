@@ -9,6 +9,8 @@ from msgspec import Meta
 from schemas.base import BaseStruct, Name, Role
 
 Secret = Annotated[str, Meta(min_length=1, max_length=200)]
+# A password a person chooses (DOMAIN §11); the character rules are backend/accounts/rules.py's.
+NewPassword = Annotated[str, Meta(min_length=10, max_length=128, description="至少10位，含字母和数字")]
 WxCode = Annotated[str, Meta(min_length=1, max_length=128, description="wx.login / getPhoneNumber 返回的 code")]
 
 
@@ -29,6 +31,14 @@ class TokenPair(BaseStruct):
     expires_in: int  # seconds the access token lives
     role: Role
     household_id: int | None = None  # a bound farmer's household; absent until bound
+    # The password was handed out by an administrator: only the password change and /me answer
+    # until the user chooses their own (POST /api/auth/password).
+    must_change_password: bool = False
+
+
+class PasswordChange(BaseStruct):
+    current_password: Secret
+    new_password: NewPassword
 
 
 class WeChatLogin(BaseStruct):
@@ -51,3 +61,4 @@ class Profile(BaseStruct):
     household_id: int | None = None
     union_id: int | None = None
     supplier_id: int | None = None
+    must_change_password: bool = False

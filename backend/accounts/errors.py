@@ -40,6 +40,19 @@ class AccountDisabled(Forbidden):
     message = "账号已停用，请联系管理员"
 
 
+class CurrentPasswordWrong(Unprocessable):
+    message = "当前密码不正确"
+
+
+class PasswordTooWeak(Unprocessable):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, [ErrorDetail(field="new_password", reason=reason)])
+
+
+class PasswordUnchanged(Unprocessable):
+    message = "新密码不能与当前密码相同"
+
+
 class RefreshTokenInvalid(Unauthorized):
     message = "登录已失效，请重新登录"
 

@@ -1,6 +1,6 @@
 """SQL for accounts and tokens."""
 
-_PRINCIPAL_COLUMNS = "id, role, active, region_code, household_id, union_id, supplier_id"
+_PRINCIPAL_COLUMNS = "id, role, active, region_code, household_id, union_id, supplier_id, must_change_password"
 
 GET_STAFF_FOR_LOGIN = f"""
 SELECT {_PRINCIPAL_COLUMNS},
@@ -57,6 +57,32 @@ MARK_REFRESH_TOKEN_USED = """
 UPDATE refresh_tokens
 SET used_at = now()
 WHERE id = $1
+"""
+
+# Every session of a user ends: password changed or reset, account deactivated.
+REVOKE_USER_TOKENS = """
+UPDATE refresh_tokens
+SET revoked_at = now()
+WHERE user_id = $1
+  AND revoked_at IS NULL
+"""
+
+GET_STAFF_PASSWORD = """
+SELECT username,
+       password_hash
+FROM users
+WHERE id = $1
+  AND role <> 'farmer'
+  AND active
+"""
+
+SET_OWN_PASSWORD = f"""
+UPDATE users
+SET password_hash = $2,
+    must_change_password = false,
+    failed_logins = 0
+WHERE id = $1
+RETURNING {_PRINCIPAL_COLUMNS}
 """
 
 REVOKE_TOKEN_FAMILY = """
@@ -117,7 +143,8 @@ SELECT u.id AS user_id,
        u.phone_masked,
        u.household_id,
        u.union_id,
-       u.supplier_id
+       u.supplier_id,
+       u.must_change_password
 FROM users u
 LEFT JOIN households h ON h.id = u.household_id
 LEFT JOIN regions r ON r.code = coalesce(u.region_code, h.village_code)

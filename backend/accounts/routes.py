@@ -6,8 +6,9 @@ from litestar import Router, get, post
 from litestar.params import JSONBody
 
 from backend.accounts import service
+from backend.auth import ALLOWED_BEFORE_PASSWORD_CHANGE
 from backend.deps import PUBLIC, Caller, Conn, RedisDep, SettingsDep
-from schemas.accounts import Profile, RefreshRequest, StaffLogin, TokenPair
+from schemas.accounts import PasswordChange, Profile, RefreshRequest, StaffLogin, TokenPair
 
 
 @post("/login", operation_id="StaffLogin", status_code=200, dependencies=PUBLIC)
@@ -25,9 +26,15 @@ async def logout(data: JSONBody[RefreshRequest], conn: Conn) -> None:
     await service.logout(conn, data.refresh_token)
 
 
-@get("/me", operation_id="GetMyProfile")
+@get("/me", operation_id="GetMyProfile", opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True})
 async def me(conn: Conn, principal: Caller) -> Profile:
     return await service.get_profile(conn, principal)
 
 
-router = Router(path="/api/auth", route_handlers=[login, refresh, logout, me], tags=["auth"])
+@post("/password", operation_id="ChangeMyPassword", status_code=200, opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True})
+async def change_password(data: JSONBody[PasswordChange], conn: Conn, principal: Caller, settings: SettingsDep) -> TokenPair:
+    """Sets the caller's own password; answers a new token pair (other sessions are ended)."""
+    return await service.change_password(conn, settings, principal, data)
+
+
+router = Router(path="/api/auth", route_handlers=[login, refresh, logout, me, change_password], tags=["auth"])

@@ -25,6 +25,13 @@ LOCKOUT_S = 15 * 60
 BIND_MAX_FAILURES = 5
 BIND_FAILURE_WINDOW_S = 3600
 REFRESH_TOKEN_BYTES = 32  # 256 bits: a plain SHA-256 is enough to store it
+# A chosen password (等保三级 identity check: length and complexity): at least 10 characters
+# (schemas.accounts.NewPassword) with letters and digits, not the username.
+# Handed-out passwords: 3 groups of 4 from letters and digits nobody misreads on paper (no 0/O,
+# 1/l/I): 12 characters of a 54-symbol alphabet, about 69 bits, kept only until first log-in.
+GENERATED_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_PASSWORD_GROUPS = 3
+GENERATED_GROUP_CHARS = 4
 
 # WeChat login errcodes that mean "this code is no good": expired, used (40163), or a user
 # WeChat has flagged as high-risk (40226). Anything else not listed is WeChat's trouble, not theirs.
@@ -40,7 +47,29 @@ def principal_from_user(user: Mapping[str, Any]) -> Principal:
         household_id=user["household_id"],
         union_id=user["union_id"],
         supplier_id=user["supplier_id"],
+        must_change_password=user["must_change_password"],
     )
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why a password someone chose is refused (Chinese), or None when it is good enough."""
+    if not any(c.isascii() and c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        return "密码须同时包含字母和数字"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    return None
+
+
+def generate_password() -> str:
+    """A one-time password for an administrator to hand over, e.g. `k7Qm-x3Rp-9tWz`."""
+    while True:
+        groups = [
+            "".join(secrets.choice(GENERATED_PASSWORD_ALPHABET) for _ in range(GENERATED_GROUP_CHARS))
+            for _ in range(GENERATED_PASSWORD_GROUPS)
+        ]
+        password = "-".join(groups)
+        if password_problem(password, "") is None:
+            return password
 
 
 def new_refresh_token() -> str:

@@ -17,11 +17,11 @@ from backend.accounts import errors, queries, rules
 from backend.auth import Principal, TokenInvalid, issue_access_token
 from backend.db import row_to
 from backend.errors import DomainError
-from backend.passwords import verify_password
+from backend.passwords import hash_password, verify_password
 from backend.pii import InvalidIdNumber, Pii, mask_phone, normalize_id_number
 from backend.settings import Settings
 from backend.wechat.client import WeChatClient, WeChatError
-from schemas.accounts import FarmerBind, Profile, StaffLogin, TokenPair
+from schemas.accounts import FarmerBind, PasswordChange, Profile, StaffLogin, TokenPair
 from schemas.base import ErrorDetail
 
 log = logging.getLogger("fangpin.accounts")
@@ -100,6 +100,43 @@ async def logout(conn: asyncpg.Connection, refresh_token: str) -> None:
         if token is not None:
             await conn.execute(queries.REVOKE_TOKEN_FAMILY, token["family_id"])
             await audit.record(conn, token["user_id"], "auth.logout", "token_family", token["family_id"])
+
+
+async def change_password(
+    conn: asyncpg.Connection, settings: Settings, principal: Principal, change: PasswordChange
+) -> TokenPair:
+    """Sets the caller's own password after checking the current one; every other session ends and
+    the returned tokens no longer carry must_change_password. A wrong current password counts
+    towards the lockout like a failed log-in."""
+    user = await conn.fetchrow(queries.GET_STAFF_PASSWORD, principal.user_id)
+    if user is None or user["password_hash"] is None:
+        raise TokenInvalid()
+    if not await asyncio.to_thread(verify_password, user["password_hash"], change.current_password):
+        async with conn.transaction():
+            failure = await conn.fetchrow(
+                queries.RECORD_LOGIN_FAILURE, principal.user_id, rules.MAX_FAILED_LOGINS, rules.LOCKOUT_S
+            )
+            await audit.record(conn, principal.user_id, "auth.password_change_failed", "user", principal.user_id)
+        if failure["locked"]:
+            async with conn.transaction():
+                await end_sessions(conn, principal.user_id)
+            raise errors.AccountLocked(failure["locked_until"])
+        raise errors.CurrentPasswordWrong()
+    if change.new_password == change.current_password:
+        raise errors.PasswordUnchanged()
+    if (problem := rules.password_problem(change.new_password, user["username"])) is not None:
+        raise errors.PasswordTooWeak(problem)
+    new_hash = await asyncio.to_thread(hash_password, change.new_password)
+    async with conn.transaction():
+        row = await conn.fetchrow(queries.SET_OWN_PASSWORD, principal.user_id, new_hash)
+        await end_sessions(conn, principal.user_id)
+        await audit.record(conn, principal.user_id, "auth.password_changed", "user", principal.user_id)
+        return await _issue_tokens(conn, settings, rules.principal_from_user(row))
+
+
+async def end_sessions(conn: asyncpg.Connection, user_id: int) -> None:
+    """Revokes every refresh token of the user; their access tokens run out within their TTL."""
+    await conn.execute(queries.REVOKE_USER_TOKENS, user_id)
 
 
 async def login_farmer(conn: asyncpg.Connection, settings: Settings, wechat: WeChatClient, code: str) -> TokenPair:
@@ -220,6 +257,7 @@ async def _issue_tokens(
         expires_in=settings.access_token_ttl_s,
         role=principal.role,
         household_id=principal.household_id,
+        must_change_password=principal.must_change_password,
     )
 
 

@@ -104,7 +104,7 @@ PRODUCTS = [
     (1, "XF-660121-2024-0012", "龙潭高山红茶（250克）", "茶叶", "罐", 12_800, 400, 2),
 ]
 
-# One staff user per role: (role, username, password, region, display name, department).
+# One staff user per role: (role, username, password, region, display name, the feed a department uploads).
 STAFF = [
     (Role.helper, "demo_helper", "fangpin-helper", VILLAGE_SHIMEN, "帮扶干部 刘志强", None),
     (Role.grid_officer, "demo_grid", "fangpin-grid", VILLAGE_SHIMEN, "信息员 杨春梅", None),

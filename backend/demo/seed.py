@@ -92,10 +92,12 @@ ON CONFLICT (household_id, year) DO NOTHING
 LIST_USERNAMES = "SELECT username FROM users WHERE username = ANY($1::text[])"
 
 INSERT_STAFF = """
-INSERT INTO users (role, username, password_hash, display_name, region_code, department, union_id,
+INSERT INTO users (role, username, password_hash, display_name, region_code, department_feeds, union_id,
                    supplier_id)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::char(12)[], $6::text[], $7::bigint[],
-                     $8::bigint[])
+SELECT role, username, password_hash, display_name, region_code,
+       CASE WHEN feed IS NULL THEN '{}'::text[] ELSE ARRAY[feed] END, union_id, supplier_id
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::char(12)[], $6::text[], $7::bigint[],
+            $8::bigint[]) AS s (role, username, password_hash, display_name, region_code, feed, union_id, supplier_id)
 ON CONFLICT (username) DO NOTHING
 """
 

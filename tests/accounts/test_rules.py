@@ -59,8 +59,32 @@ def test_wechat_errors_become_errors_a_farmer_understands(
 
 
 def test_principal_carries_scope_and_organisation() -> None:
-    row = {"id": 7, "role": "union_buyer", "region_code": None, "household_id": None, "union_id": 3, "supplier_id": None}
+    row = {
+        "id": 7,
+        "role": "union_buyer",
+        "region_code": None,
+        "household_id": None,
+        "union_id": 3,
+        "supplier_id": None,
+        "must_change_password": False,
+    }
     assert rules.principal_from_user(row) == Principal(user_id=7, role=Role.union_buyer, union_id=3)
+    handed_out = rules.principal_from_user({**row, "must_change_password": True})
+    assert handed_out.must_change_password
+
+
+def test_generated_passwords_pass_the_policy_and_differ() -> None:
+    passwords = {rules.generate_password() for _ in range(50)}
+    assert len(passwords) == 50
+    assert all(len(p) == 14 and rules.password_problem(p, "zhangsan") is None for p in passwords)
+    assert not set("0O1lI") & set("".join(passwords))
+
+
+def test_password_policy_wants_letters_and_digits_and_not_the_username() -> None:
+    assert rules.password_problem("onlyletterslong", "x") == "密码须同时包含字母和数字"
+    assert rules.password_problem("1234567890", "x") == "密码须同时包含字母和数字"
+    assert rules.password_problem("zhangsan2024!", "zhangsan") == "密码不能包含用户名"
+    assert rules.password_problem("Shanshui-2024", "zhangsan") is None
 
 
 def test_lock_message_shows_china_time() -> None:
