@@ -26,6 +26,7 @@ from backend.queue import create_redis
 from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
+from backend.staff.routes import router as staff_router
 from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
@@ -45,6 +46,7 @@ ROUTE_HANDLERS = [
     photos_router,
     calendar_router,
     audit_router,
+    staff_router,
 ]
 
 

@@ -85,6 +85,7 @@ class StaffImportReport(BaseStruct):
 
     id: int
     created_at: dt.datetime
+    imported_by: int
     file_name: str
     encoding: str
     rows_total: int

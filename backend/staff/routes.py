@@ -1,0 +1,128 @@
+"""Staff account management for admins and county bureaus. Thin: scope and rules live in the service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+
+from backend import tabular
+from backend.deps import Caller, Conn, PiiDep
+from backend.staff import columns, importing, service
+from schemas.base import Role
+from schemas.staff import (
+    OneTimePassword,
+    StaffImportReport,
+    StaffUser,
+    StaffUserCreate,
+    StaffUserCreated,
+    StaffUserPage,
+    StaffUserSearch,
+)
+
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # room for the multipart envelope around the largest file
+
+
+@post("/users", operation_id="CreateStaffUser", status_code=201)
+async def create_user(
+    data: JSONBody[StaffUserCreate], conn: Conn, pii: PiiDep, principal: Caller
+) -> Response[StaffUserCreated]:
+    """Answers the initial password once when the server made it; the user must change it at first log-in."""
+    created = await service.create_user(conn, pii, principal, data)
+    return Response(created, status_code=201, headers={"Location": f"/api/staff/users/{created.user.id}"})
+
+
+@get("/users", operation_id="SearchStaffUsers")
+async def search_users(
+    conn: Conn,
+    principal: Caller,
+    q: FromQuery[Annotated[str, QueryParameter(max_length=50)] | None] = None,
+    role: FromQuery[Role | None] = None,
+    region_code: FromQuery[Annotated[str, QueryParameter(pattern=r"^[0-9]{12}$")] | None] = None,
+    active: FromQuery[bool | None] = None,
+    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+) -> StaffUserPage:
+    search = StaffUserSearch(q=q, role=role, region_code=region_code, active=active, page=page, page_size=page_size)
+    return await service.list_users(conn, principal, search)
+
+
+@get("/users/{user_id:int}", operation_id="GetStaffUser")
+async def get_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
+    return await service.get_user(conn, principal, user_id)
+
+
+@post("/users/{user_id:int}/deactivate", operation_id="DeactivateStaffUser", status_code=200)
+async def deactivate_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
+    """Log-in and refresh are refused from now on; access tokens already issued run out within their TTL."""
+    return await service.set_active(conn, principal, user_id, active=False)
+
+
+@post("/users/{user_id:int}/reactivate", operation_id="ReactivateStaffUser", status_code=200)
+async def reactivate_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
+    return await service.set_active(conn, principal, user_id, active=True)
+
+
+@post("/users/{user_id:int}/password-reset", operation_id="ResetStaffPassword", status_code=200)
+async def reset_password(user_id: FromPath[int], conn: Conn, principal: Caller) -> OneTimePassword:
+    """A one-time password, answered once; the user must change it at the next log-in."""
+    return await service.reset_password(conn, principal, user_id)
+
+
+@post(
+    "/imports",
+    operation_id="ImportStaffUsers",
+    status_code=201,
+    request_max_body_size=columns.MAX_STAFF_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
+)
+async def import_users(
+    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    conn: Conn,
+    pii: PiiDep,
+    principal: Caller,
+) -> Response[StaffImportReport]:
+    """A CSV or XLSX staff list; the columns are in docs/staff.md."""
+    report = await importing.import_users(
+        conn, pii, principal, data=await data.read(), file_name=data.filename or "staff.csv"
+    )
+    return Response(report, status_code=201, headers={"Location": f"/api/staff/imports/{report.id}"})
+
+
+@get("/imports/{import_id:int}", operation_id="GetStaffImport")
+async def get_import(import_id: FromPath[int], conn: Conn, principal: Caller) -> StaffImportReport:
+    return await importing.get_import(conn, principal, import_id)
+
+
+@get("/imports/{import_id:int}/rejects.csv", operation_id="DownloadStaffImportRejects")
+async def download_rejects(import_id: FromPath[int], conn: Conn, principal: Caller) -> Response[bytes]:
+    report = await importing.get_import(conn, principal, import_id)
+    return tabular.csv_download(importing.rejects_csv(report), f"staff-import-{import_id}-rejects.csv")
+
+
+@post("/imports/{import_id:int}/passwords.csv", operation_id="TakeStaffImportPasswords", status_code=200)
+async def take_passwords(import_id: FromPath[int], conn: Conn, pii: PiiDep, principal: Caller) -> Response[bytes]:
+    """The one-time passwords of the accounts the import made: to the importer, once (a POST, since
+    it consumes them), within a day of the import."""
+    body = await importing.take_passwords(conn, pii, principal, import_id)
+    return tabular.csv_download(body, f"staff-import-{import_id}-passwords.csv")
+
+
+router = Router(
+    path="/api/staff",
+    route_handlers=[
+        create_user,
+        search_users,
+        get_user,
+        deactivate_user,
+        reactivate_user,
+        reset_password,
+        import_users,
+        get_import,
+        download_rejects,
+        take_passwords,
+    ],
+    tags=["staff"],
+)
