@@ -35,7 +35,7 @@ INSERT_USERS = """
 INSERT INTO users (username, display_name, role, region_code, union_id, supplier_id, department_feeds,
                    phone_enc, phone_masked, password_hash, must_change_password, created_by)
 SELECT username, display_name, role, region_code, union_id, supplier_id,
-       string_to_array(nullif(feeds, ''), ','), phone_enc, phone_masked, password_hash, must_change, $12
+       coalesce(string_to_array(nullif(feeds, ''), ','), '{}'), phone_enc, phone_masked, password_hash, must_change, $12
 FROM unnest($1::text[], $2::text[], $3::text[], $4::char(12)[], $5::bigint[], $6::bigint[], $7::text[],
             $8::bytea[], $9::text[], $10::text[], $11::bool[])
      AS n (username, display_name, role, region_code, union_id, supplier_id, feeds, phone_enc, phone_masked,
