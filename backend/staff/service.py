@@ -14,6 +14,7 @@ from backend.accounts import rules as account_rules
 from backend.accounts.service import end_sessions
 from backend.auth import Principal
 from backend.db import row_to
+from backend.errors import Forbidden
 from backend.passwords import hash_password
 from backend.pii import Pii, mask_phone, normalize_phone
 from backend.regions.rules import region_prefix
@@ -24,7 +25,7 @@ from schemas.staff import OneTimePassword, StaffUser, StaffUserCreate, StaffUser
 
 def require_manager(caller: Principal) -> None:
     if caller.role not in rules.STAFF_MANAGERS:
-        raise errors.RoleNotAssignable()
+        raise Forbidden()
 
 
 async def create_user(conn: asyncpg.Connection, pii: Pii, caller: Principal, create: StaffUserCreate) -> StaffUserCreated:
