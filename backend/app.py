@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend import db
+from backend.accounts.revocations import Revocations
 from backend.accounts.routes import router as accounts_router
 from backend.applications.routes import router as applications_router
 from backend.audit.routes import router as audit_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         app.state.settings = settings
         app.state.pii = Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
         app.state.db = await db.create_pool(settings.database_url or "")
+        app.state.revocations = Revocations(settings.access_token_ttl_s)
         app.state.redis = create_redis(settings)
         app.state.http = httpx.AsyncClient(timeout=10.0)
         try:

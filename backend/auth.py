@@ -37,6 +37,10 @@ class TokenInvalid(Unauthorized):
     message = "登录信息无效，请重新登录"
 
 
+class TokenRevoked(Unauthorized):
+    message = "登录已失效（账号已停用或密码已更改），请重新登录"
+
+
 class PasswordChangeRequired(Forbidden):
     message = "请先修改管理员发给您的初始密码，再继续使用"
 
@@ -77,11 +81,13 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 def issue_access_token(settings: Settings, principal: Principal, *, now: float | None = None) -> str:
-    issued = int(now if now is not None else time.time())
+    issued_s = now if now is not None else time.time()
+    issued = int(issued_s)
     claims = {
         "sub": str(principal.user_id),
         "iat": issued,
         "exp": issued + settings.access_token_ttl_s,
+        "t": int(issued_s * 1000),  # issued, in ms: compared with the account's revocations
         "p": msgspec.to_builtins(principal),
     }
     return jwt.encode(claims, settings.key_bytes("secret_key"), algorithm=JWT_ALGORITHM)
@@ -94,14 +100,19 @@ VERIFIED_TOKENS_CACHED = 8192
 
 
 def decode_access_token(settings: Settings, token: str) -> Principal:
-    principal, expires_at = _verify_access_token(settings.secret_key, token)
+    return verify_access_token(settings, token)[0]
+
+
+def verify_access_token(settings: Settings, token: str) -> tuple[Principal, int]:
+    """The token's caller and when it was issued (ms); raises when it is invalid or expired."""
+    principal, expires_at, issued_ms = _verify_access_token(settings.secret_key, token)
     if expires_at <= time.time():
         raise TokenExpired()
-    return principal
+    return principal, issued_ms
 
 
 @functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
-def _verify_access_token(secret_key: str, token: str) -> tuple[Principal, int]:
+def _verify_access_token(secret_key: str, token: str) -> tuple[Principal, int, int]:
     """Signature and claims checked once per token; failures raise and are not cached."""
     try:
         claims = jwt.decode(
@@ -115,19 +126,25 @@ def _verify_access_token(secret_key: str, token: str) -> tuple[Principal, int]:
     except jwt.PyJWTError:
         raise TokenInvalid() from None
     try:
-        return msgspec.convert(claims["p"], Principal), int(claims["exp"])
+        issued_ms = int(claims.get("t", int(claims.get("iat", 0)) * 1000))
+        return msgspec.convert(claims["p"], Principal), int(claims["exp"]), issued_ms
     except (KeyError, TypeError, ValueError, msgspec.ValidationError):
         raise TokenInvalid() from None
 
 
 async def provide_principal(request: Request) -> Principal:
-    """Litestar dependency: the caller, from `Authorization: Bearer <access token>`. A caller who
-    must change a handed-out password reaches only routes marked ALLOWED_BEFORE_PASSWORD_CHANGE."""
+    """Litestar dependency: the caller, from `Authorization: Bearer <access token>`. A token issued
+    before its account's sessions were ended is refused; a caller who must change a handed-out
+    password reaches only routes marked ALLOWED_BEFORE_PASSWORD_CHANGE."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized()
-    principal = decode_access_token(request.app.state.settings, token.strip())
+    state = request.app.state
+    principal, issued_ms = verify_access_token(state.settings, token.strip())
+    await state.revocations.refresh_if_stale(state.db)
+    if state.revocations.refuses(principal.user_id, issued_ms):
+        raise TokenRevoked()
     if principal.must_change_password and not request.route_handler.opt.get(ALLOWED_BEFORE_PASSWORD_CHANGE):
         raise PasswordChangeRequired()
     return principal

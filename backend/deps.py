@@ -1,4 +1,5 @@
-"""Dependencies every route may ask for by name: `conn`, `principal`, `settings`, `pii`, `redis`.
+"""Dependencies every route may ask for by name: `conn`, `principal`, `settings`, `pii`, `redis`,
+`revocations`.
 
 Providers reach the app state through `request`: a `state` parameter makes litestar build and
 validate a State copy for every provider on every request (6 µs of a household read's CPU).
@@ -13,6 +14,7 @@ from arq.connections import ArqRedis
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from backend.accounts.revocations import Revocations
 from backend.auth import Principal, provide_principal
 from backend.pii import Pii
 from backend.settings import Settings
@@ -49,12 +51,17 @@ def provide_redis(request: Request) -> ArqRedis:
     return request.app.state.redis
 
 
+def provide_revocations(request: Request) -> Revocations:
+    return request.app.state.revocations
+
+
 DEPENDENCIES = {
     "conn": Provide(provide_caller_conn),
     "principal": Provide(provide_principal),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "pii": Provide(provide_pii, sync_to_thread=False),
     "redis": Provide(provide_redis, sync_to_thread=False),
+    "revocations": Provide(provide_revocations, sync_to_thread=False),
 }
 
 # For the few routes that serve callers without a token (log-in, refresh, signed photo links).
@@ -67,3 +74,4 @@ Caller = NamedDependency[Principal]
 PiiDep = NamedDependency[Pii]
 SettingsDep = NamedDependency[Settings]
 RedisDep = NamedDependency[ArqRedis]
+RevocationsDep = NamedDependency[Revocations]

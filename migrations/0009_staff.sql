@@ -1,5 +1,5 @@
 -- Staff accounts made by admins and counties (issue 14 item 16): a password the server handed out
--- must be changed at the next log-in; a department user's account says which feeds (DOMAIN §7.1)
+-- must be changed at the next log-in; ending an account's sessions also stops its access tokens; a department user's account says which feeds (DOMAIN §7.1)
 -- it may upload, replacing the single `department` text; staff list imports keep their reject
 -- report and, until the importer downloads it once, the one-time passwords (encrypted).
 
@@ -9,7 +9,10 @@ ALTER TABLE users
         CHECK (department_feeds <@ ARRAY['medical', 'welfare', 'education', 'housing', 'disability', 'employment',
                                          'disaster', 'civil_registry', 'water', 'negative_list']::text[]),
     ADD COLUMN created_by bigint REFERENCES users (id),
-    ADD COLUMN deactivated_at timestamptz;
+    ADD COLUMN deactivated_at timestamptz,
+    -- access tokens issued before this are refused (backend/accounts/revocations.py)
+    ADD COLUMN sessions_revoked_at timestamptz;
+CREATE INDEX users_sessions_revoked_idx ON users (sessions_revoked_at) WHERE sessions_revoked_at IS NOT NULL;
 
 UPDATE users
 SET department_feeds = ARRAY[department]

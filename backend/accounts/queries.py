@@ -67,6 +67,20 @@ WHERE user_id = $1
   AND revoked_at IS NULL
 """
 
+# $2: the app's clock in ms, the unit access tokens carry their issue time in.
+END_ACCESS_TOKENS = """
+UPDATE users
+SET sessions_revoked_at = to_timestamp($2::bigint / 1000.0)
+WHERE id = $1
+"""
+
+LIST_RECENT_REVOCATIONS = """
+SELECT id,
+       (extract(epoch FROM sessions_revoked_at) * 1000)::bigint AS revoked_ms
+FROM users
+WHERE sessions_revoked_at > now() - make_interval(secs => $1::float8)
+"""
+
 GET_STAFF_PASSWORD = """
 SELECT username,
        password_hash

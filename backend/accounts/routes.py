@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from backend.accounts import service
 from backend.auth import ALLOWED_BEFORE_PASSWORD_CHANGE
-from backend.deps import PUBLIC, Caller, Conn, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, RedisDep, RevocationsDep, SettingsDep
 from schemas.accounts import PasswordChange, Profile, RefreshRequest, StaffLogin, TokenPair
 
 
@@ -32,9 +32,11 @@ async def me(conn: Conn, principal: Caller) -> Profile:
 
 
 @post("/password", operation_id="ChangeMyPassword", status_code=200, opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True})
-async def change_password(data: JSONBody[PasswordChange], conn: Conn, principal: Caller, settings: SettingsDep) -> TokenPair:
+async def change_password(
+    data: JSONBody[PasswordChange], conn: Conn, principal: Caller, settings: SettingsDep, revocations: RevocationsDep
+) -> TokenPair:
     """Sets the caller's own password; answers a new token pair (other sessions are ended)."""
-    return await service.change_password(conn, settings, principal, data)
+    return await service.change_password(conn, settings, revocations, principal, data)
 
 
 router = Router(path="/api/auth", route_handlers=[login, refresh, logout, me, change_password], tags=["auth"])

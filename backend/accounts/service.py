@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from backend import audit
 from backend.accounts import errors, queries, rules
+from backend.accounts.revocations import Revocations, now_ms
 from backend.auth import Principal, TokenInvalid, issue_access_token
 from backend.db import row_to
 from backend.errors import DomainError
@@ -103,11 +104,11 @@ async def logout(conn: asyncpg.Connection, refresh_token: str) -> None:
 
 
 async def change_password(
-    conn: asyncpg.Connection, settings: Settings, principal: Principal, change: PasswordChange
+    conn: asyncpg.Connection, settings: Settings, revocations: Revocations, principal: Principal, change: PasswordChange
 ) -> TokenPair:
     """Sets the caller's own password after checking the current one; every other session ends and
     the returned tokens no longer carry must_change_password. A wrong current password counts
-    towards the lockout like a failed log-in."""
+    towards the lockout like a failed log-in; the lock ends the sessions too."""
     user = await conn.fetchrow(queries.GET_STAFF_PASSWORD, principal.user_id)
     if user is None or user["password_hash"] is None:
         raise TokenInvalid()
@@ -120,6 +121,7 @@ async def change_password(
         if failure["locked"]:
             async with conn.transaction():
                 await end_sessions(conn, principal.user_id)
+            revocations.expire()
             raise errors.AccountLocked(failure["locked_until"])
         raise errors.CurrentPasswordWrong()
     if change.new_password == change.current_password:
@@ -131,12 +133,16 @@ async def change_password(
         row = await conn.fetchrow(queries.SET_OWN_PASSWORD, principal.user_id, new_hash)
         await end_sessions(conn, principal.user_id)
         await audit.record(conn, principal.user_id, "auth.password_changed", "user", principal.user_id)
-        return await _issue_tokens(conn, settings, rules.principal_from_user(row))
+        pair = await _issue_tokens(conn, settings, rules.principal_from_user(row))
+    revocations.expire()
+    return pair
 
 
 async def end_sessions(conn: asyncpg.Connection, user_id: int) -> None:
-    """Revokes every refresh token of the user; their access tokens run out within their TTL."""
+    """Revokes every refresh token of the user and every access token issued until now. Call in
+    the transaction of the change, then `Revocations.expire()` after it commits."""
     await conn.execute(queries.REVOKE_USER_TOKENS, user_id)
+    await conn.execute(queries.END_ACCESS_TOKENS, user_id, now_ms())
 
 
 async def login_farmer(conn: asyncpg.Connection, settings: Settings, wechat: WeChatClient, code: str) -> TokenPair:

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend import tabular
-from backend.deps import Caller, Conn, PiiDep
+from backend.deps import Caller, Conn, PiiDep, RevocationsDep
 from backend.staff import columns, importing, service
 from schemas.base import Role
 from schemas.staff import (
@@ -56,20 +56,26 @@ async def get_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> Sta
 
 
 @post("/users/{user_id:int}/deactivate", operation_id="DeactivateStaffUser", status_code=200)
-async def deactivate_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
-    """Log-in and refresh are refused from now on; access tokens already issued run out within their TTL."""
-    return await service.set_active(conn, principal, user_id, active=False)
+async def deactivate_user(
+    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+) -> StaffUser:
+    """Log-in is refused from now on and every session of the account ends."""
+    return await service.set_active(conn, revocations, principal, user_id, active=False)
 
 
 @post("/users/{user_id:int}/reactivate", operation_id="ReactivateStaffUser", status_code=200)
-async def reactivate_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
-    return await service.set_active(conn, principal, user_id, active=True)
+async def reactivate_user(
+    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+) -> StaffUser:
+    return await service.set_active(conn, revocations, principal, user_id, active=True)
 
 
 @post("/users/{user_id:int}/password-reset", operation_id="ResetStaffPassword", status_code=200)
-async def reset_password(user_id: FromPath[int], conn: Conn, principal: Caller) -> OneTimePassword:
-    """A one-time password, answered once; the user must change it at the next log-in."""
-    return await service.reset_password(conn, principal, user_id)
+async def reset_password(
+    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+) -> OneTimePassword:
+    """A one-time password, answered once; every session ends, the user must change it at the next log-in."""
+    return await service.reset_password(conn, revocations, principal, user_id)
 
 
 @post(

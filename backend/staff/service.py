@@ -11,6 +11,7 @@ import msgspec
 
 from backend import audit
 from backend.accounts import rules as account_rules
+from backend.accounts.revocations import Revocations
 from backend.accounts.service import end_sessions
 from backend.auth import Principal
 from backend.db import row_to
@@ -166,9 +167,11 @@ async def _lock(conn: asyncpg.Connection, caller: Principal, user_id: int) -> No
         raise errors.StaffUserNotFound()
 
 
-async def set_active(conn: asyncpg.Connection, caller: Principal, user_id: int, *, active: bool) -> StaffUser:
-    """Deactivating ends every session at once (refresh refused) and log-in is refused; access
-    tokens already issued run out within their lifetime. Idempotent either way."""
+async def set_active(
+    conn: asyncpg.Connection, revocations: Revocations, caller: Principal, user_id: int, *, active: bool
+) -> StaffUser:
+    """Deactivating refuses log-in and ends every session at once: refresh tokens and access
+    tokens already issued (within REVOCATIONS_REFRESH_S in other API processes). Idempotent."""
     async with conn.transaction():
         await _lock(conn, caller, user_id)
         await conn.execute(queries.SET_ACTIVE, user_id, active)
@@ -176,10 +179,14 @@ async def set_active(conn: asyncpg.Connection, caller: Principal, user_id: int, 
             await end_sessions(conn, user_id)
         action = "staff.user_reactivated" if active else "staff.user_deactivated"
         await audit.record(conn, caller.user_id, action, "user", user_id)
-        return await _get(conn, caller, user_id)
+        user = await _get(conn, caller, user_id)
+    revocations.expire()
+    return user
 
 
-async def reset_password(conn: asyncpg.Connection, caller: Principal, user_id: int) -> OneTimePassword:
+async def reset_password(
+    conn: asyncpg.Connection, revocations: Revocations, caller: Principal, user_id: int
+) -> OneTimePassword:
     """A new one-time password, answered this once; the user must change it at the next log-in,
     every session ends and a lockout is lifted."""
     require_manager(caller)
@@ -193,4 +200,5 @@ async def reset_password(conn: asyncpg.Connection, caller: Principal, user_id: i
         await conn.execute(queries.SET_HANDED_OUT_PASSWORD, user_id, password_hash)
         await end_sessions(conn, user_id)
         await audit.record(conn, caller.user_id, "staff.password_reset", "user", user_id)
+    revocations.expire()
     return OneTimePassword(user_id=user_id, initial_password=password)

@@ -6,6 +6,8 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from backend.accounts.revocations import Revocations
+from backend.auth import verify_access_token
 from schemas.base import Role
 from tests.factories import COUNTY_A, TOWNSHIP_A1, VILLAGE_A1A, VILLAGE_B1A, World
 
@@ -30,6 +32,10 @@ async def login(client: AsyncTestClient, username: str, password: str):
 
 def bearer(tokens: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def decode_issued_ms(world: World, tokens: dict) -> int:
+    return verify_access_token(world.settings, tokens["access_token"])[1]
 
 
 async def test_a_county_onboards_a_helper_who_must_choose_a_password_first(
@@ -66,6 +72,7 @@ async def test_a_county_onboards_a_helper_who_must_choose_a_password_first(
     assert (await client.get("/api/households", headers=bearer(fresh))).status_code == 200
     old_session = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
     assert old_session.status_code == 401
+    assert (await client.get("/api/auth/me", headers=bearer(tokens))).json()["code"] == "token_revoked"
     assert (await login(client, "liu.zhiqiang", password)).status_code == 401
     assert (await login(client, "liu.zhiqiang", "Shanshui-2024")).json().get("must_change_password") is None
 
@@ -182,15 +189,27 @@ async def test_deactivation_stops_log_in_and_refresh_and_reactivation_restores_i
     tokens = (await login(client, "liu.zhiqiang", "Shanshui-2024")).json()
     headers = world.user(Role.county).headers
 
+    assert (await client.get("/api/households", headers=bearer(tokens))).status_code == 200
+    another_process = Revocations(world.settings.access_token_ttl_s)
+    await another_process.refresh_if_stale(pool)
+
     off = await client.post(f"{USERS}/{user_id}/deactivate", headers=headers)
     assert off.status_code == 200 and off.json()["active"] is False and off.json()["deactivated_at"]
+    still_valid_token = await client.get("/api/households", headers=bearer(tokens))
+    assert still_valid_token.status_code == 401 and still_valid_token.json()["code"] == "token_revoked"
     refresh = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
     assert refresh.status_code == 401
     assert (await login(client, "liu.zhiqiang", "Shanshui-2024")).status_code == 401
+    another_process.expire()  # as REVOCATIONS_REFRESH_S passing would
+    await another_process.refresh_if_stale(pool)
+    assert another_process.refuses(user_id, decode_issued_ms(world, tokens))
 
     on = await client.post(f"{USERS}/{user_id}/reactivate", headers=headers)
     assert on.status_code == 200 and on.json()["active"] is True and "deactivated_at" not in on.json()
-    assert (await login(client, "liu.zhiqiang", "Shanshui-2024")).status_code == 200
+    assert (await client.get("/api/households", headers=bearer(tokens))).status_code == 401
+    fresh = await login(client, "liu.zhiqiang", "Shanshui-2024")
+    assert fresh.status_code == 200
+    assert (await client.get("/api/households", headers=bearer(fresh.json()))).status_code == 200
     actions = await pool.fetch("SELECT action FROM audit_log WHERE object_id = $1 AND action LIKE 'staff.%' ORDER BY id", str(user_id))
     assert [a["action"] for a in actions] == ["staff.user_created", "staff.user_deactivated", "staff.user_reactivated"]
 
@@ -199,14 +218,14 @@ async def test_a_reset_hands_out_a_new_one_time_password_and_ends_sessions(
     client: AsyncTestClient, world: World, pool: asyncpg.Pool
 ) -> None:
     user_id = (await create(client, world, password="Shanshui-2024"))["user"]["id"]
-    await pool.execute("UPDATE users SET must_change_password = false, locked_until = now() + interval '1 hour' WHERE id = $1", user_id)
-    await pool.execute("UPDATE users SET locked_until = NULL WHERE id = $1", user_id)
+    await pool.execute("UPDATE users SET must_change_password = false WHERE id = $1", user_id)
     tokens = (await login(client, "liu.zhiqiang", "Shanshui-2024")).json()
-    await pool.execute("UPDATE users SET locked_until = now() + interval '1 hour' WHERE id = $1", user_id)
+    await pool.execute("UPDATE users SET locked_until = now() + interval '1 hour' WHERE id = $1", user_id)  # locked out
 
     reset = await client.post(f"{USERS}/{user_id}/password-reset", headers=world.user(Role.county).headers)
     assert reset.status_code == 200
     password = reset.json()["initial_password"]
+    assert (await client.get("/api/auth/me", headers=bearer(tokens))).status_code == 401
     assert (await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})).status_code == 401
     assert (await login(client, "liu.zhiqiang", "Shanshui-2024")).status_code == 401
     again = await login(client, "liu.zhiqiang", password)
