@@ -13,13 +13,19 @@ class BaseStruct(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True,
     """Every request, response and job payload: unknown fields are typos, so they are refused."""
 
 
-# 12-digit statistical division code (统计用区划代码), DOMAIN §2.
-RegionCode = Annotated[str, Meta(pattern=r"^\d{12}$", description="12 位统计用区划代码")]
-Fen = Annotated[int, Meta(ge=0, description="金额，单位分")]
-PositiveInt = Annotated[int, Meta(gt=0)]
-Id = Annotated[int, Meta(gt=0)]
+# The largest integer PostgreSQL's bigint (every id and amount column) holds.
+INT64_MAX = 2**63 - 1
+# No list is paged this far; the bound keeps OFFSET (page - 1) * page_size far inside bigint.
+MAX_PAGE = 1_000_000
+
+# 12-digit statistical division code (统计用区划代码), DOMAIN §2. [0-9], not \d: \d also matches
+# full-width and other scripts' digits, which no code contains.
+RegionCode = Annotated[str, Meta(pattern=r"^[0-9]{12}$", description="12 位统计用区划代码")]
+Fen = Annotated[int, Meta(ge=0, le=INT64_MAX, description="金额，单位分")]
+PositiveInt = Annotated[int, Meta(gt=0, le=INT64_MAX)]
+Id = Annotated[int, Meta(gt=0, le=INT64_MAX)]
 Name = Annotated[str, Meta(min_length=1, max_length=50)]
-Page = Annotated[int, Meta(ge=1)]
+Page = Annotated[int, Meta(ge=1, le=MAX_PAGE)]
 PageSize = Annotated[int, Meta(ge=1, le=200)]
 
 
