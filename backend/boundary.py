@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 from litestar import Request
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
+from litestar.params import BodyKwarg
 
 from backend.errors import BadRequest
 from schemas.base import INT64_MAX, ErrorDetail
@@ -24,8 +26,7 @@ MAX_JSON_DEPTH = 32
 # C0 controls but tab and newline, DEL, C1 controls: no one types them, and PostgreSQL cannot
 # store NUL in text at all.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_FORM_BODIES = frozenset({RequestEncodingType.MULTI_PART, RequestEncodingType.URL_ENCODED})
 
 
 class InputHasControlCharacter(BadRequest):
@@ -76,22 +77,26 @@ def check_value(value: object, field: str = "body") -> None:
                 pending.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
 
 
+def _is_form(definition: object) -> bool:
+    return isinstance(definition, BodyKwarg) and definition.media_type in _FORM_BODIES
+
+
 def _join(where: str, key: str) -> str:
     return key if where == "body" else f"{where}.{key}"
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """The app's before_request hook: path and query parameters always, the body when the route
-    takes JSON (`data`). Multipart bodies are left to their readers, which stream them."""
+    takes JSON `data` (whatever Content-Type the client claims: litestar decodes such a body as
+    JSON regardless). Form bodies are left to their readers."""
     for name, value in request.path_params.items():
         check_value(value, name)
     for name, values in request.query_params.dict().items():
         check_text(name, name)
         for value in values:
             check_text(value, name)
-    if request.method not in _BODY_METHODS or request.content_type[0] in _FORM_TYPES:
-        return
-    if "data" not in request.route_handler.parsed_fn_signature.parameters or not await request.body():
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None or _is_form(data.kwarg_definition) or not await request.body():
         return
     try:
         body = await request.json()

@@ -184,3 +184,14 @@ def test_depth_is_bounded_below_what_python_can_recurse() -> None:
         nested = [nested]
     with pytest.raises(boundary.BodyTooDeep):
         boundary.check_value(nested)
+
+
+async def test_a_json_body_under_another_content_type_is_checked_too(client, pool) -> None:
+    """Litestar decodes a JSON route's body as JSON whatever the Content-Type says."""
+    response = await client.post(
+        "/api/auth/login",
+        content=b'{"username": "a\\u0000b", "password": "x"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_refused(response, {"input_has_control_character"})
+    assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0

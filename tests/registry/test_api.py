@@ -57,3 +57,21 @@ async def test_create_household_validates_id_checksum(client, world: World) -> N
         },
     )
     assert outside.status_code == 403
+
+
+async def test_full_width_phone_is_refused_so_the_household_can_still_bind(client, world: World, pool) -> None:
+    before = await pool.fetchval("SELECT count(*) FROM households")
+    response = await client.post(
+        "/api/households",
+        headers=world.user(Role.county).headers,
+        json={
+            "household_no": "NEW0003",
+            "village_code": VILLAGE_A1A,
+            "category": "ordinary",
+            "head_phone": "1３９００００１１１１",
+            "members": [{"name": "张三", "id_number": make_id_number(), "relation": "head"}],
+        },
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"][0]["field"] == "head_phone"
+    assert await pool.fetchval("SELECT count(*) FROM households") == before

@@ -264,7 +264,7 @@ async def test_control_characters_and_non_ascii_digits_in_cells_reject_the_house
     rows = [
         ("C0001", VILLAGE_A1A, "lifted", "", "", "王\x00大", make_id_number(), "head", "", ""),  # 2
         ("C\x000002", VILLAGE_A1A, "lifted", "", "", "李大", make_id_number(), "head", "", ""),  # 3
-        ("C0003", VILLAGE_A1A, "lifted", "", "１３９００００１１１１", "赵大", make_id_number(), "head", "", ""),  # 4
+        ("C0003", VILLAGE_A1A, "lifted", "", "1３９００００１１１１", "赵大", make_id_number(), "head", "", ""),  # 4
         ("C0004", "٤٥٠١٠٢٠٠١٠٠١", "lifted", "", "", "钱大", make_id_number(), "head", "", ""),  # 5
         ("C0005", VILLAGE_A1A, "lifted", "", "13900001111", "孙大", make_id_number(), "head", "", ""),  # 6
     ]
