@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         ),
         debug=False,
         logging_config=None,  # litestar's default would swap our JSON log handler for plain text
+        # Every route's input passes backend/boundary.py first; a layer's own before_request
+        # would replace this one, so none sets one (tests/foundation/test_boundary.py sweeps all).
         before_request=check_request,
     )
     # Around litestar's own handler rather than in `middleware=`: route middleware never runs for

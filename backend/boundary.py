@@ -40,6 +40,9 @@ class NumberOutOfRange(BadRequest):
 class BodyTooDeep(BadRequest):
     message = "请求格式有误：层级太多"
 
+    def __init__(self, field: str = "body") -> None:
+        super().__init__(detail=[ErrorDetail(field=field, reason=f"嵌套超过 {MAX_JSON_DEPTH} 层")])
+
 
 def control_character_reason(value: str) -> str | None:
     """Why `value` cannot be stored as text (a control character other than tab or newline)."""
@@ -68,11 +71,11 @@ def check_value(value: object, field: str = "body") -> None:
                 raise NumberOutOfRange(detail=[ErrorDetail(field=where, reason="超出 64 位整数范围")])
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
-                raise BodyTooDeep(detail=[ErrorDetail(field=where, reason=f"嵌套超过 {MAX_JSON_DEPTH} 层")])
+                raise BodyTooDeep(where)
             if isinstance(item, dict):
                 for key, child in item.items():
-                    check_text(str(key), where)
-                    pending.append((child, _join(where, str(key)), depth + 1))
+                    check_text(key, where)  # JSON keys are strings
+                    pending.append((child, _join(where, key), depth + 1))
             else:
                 pending.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
 
@@ -101,7 +104,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     try:
         body = await request.json()
     except RecursionError:
-        raise BodyTooDeep(detail=[ErrorDetail(field="body", reason=f"嵌套超过 {MAX_JSON_DEPTH} 层")]) from None
+        raise BodyTooDeep() from None
     except SerializationException:
         return  # not JSON at all: the route's own decoding reports it
     check_value(body)
