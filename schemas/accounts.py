@@ -6,14 +6,14 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from schemas.base import BaseStruct, Name, Role
+from schemas.base import SINGLE_LINE, BaseStruct, Name, Role
 
 Secret = Annotated[str, Meta(min_length=1, max_length=200)]
 WxCode = Annotated[str, Meta(min_length=1, max_length=128, description="wx.login / getPhoneNumber 返回的 code")]
 
 
 class StaffLogin(BaseStruct):
-    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    username: Annotated[str, Meta(min_length=1, max_length=64, pattern=SINGLE_LINE)]
     password: Secret
 
 

@@ -195,3 +195,12 @@ async def test_a_json_body_under_another_content_type_is_checked_too(client, poo
     )
     assert_refused(response, {"input_has_control_character"})
     assert await pool.fetchval("SELECT count(*) FROM audit_log") == 0
+
+
+@pytest.mark.parametrize("name", ["张\t三", "张\n三", "张三\n"])
+async def test_names_are_one_line_where_a_narrative_may_break(admin_client, pool, name: str) -> None:
+    before = await row_counts(pool)
+    response = await admin_client.post("/api/regions", json={"code": "450102001009", "name": name})
+    body = assert_refused(response, {"validation_failed"})
+    assert body["detail"][0]["field"] == "name"
+    assert await row_counts(pool) == before

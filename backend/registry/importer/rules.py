@@ -102,10 +102,12 @@ def _id_number(text: str) -> str:
         raise CellError(str(exc)) from None
 
 
-def _text(limit: int) -> Callable[[str], str]:
+def _text(limit: int, *, one_line: bool = False) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if len(text) > limit:
             raise CellError(f"不能超过 {limit} 个字")
+        if one_line and ("\t" in text or "\n" in text):
+            raise CellError("不能换行或含制表符")
         return text
 
     return parse
@@ -158,7 +160,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "head_phone": _phone,
     "latitude": _coordinate(90),
     "longitude": _coordinate(180),
-    "name": _text(MAX_NAME_CHARS),
+    "name": _text(MAX_NAME_CHARS, one_line=True),  # as schemas.base.Name
     "id_number": _id_number,
     "relation": _enum(Relation, columns.RELATION_WORDS),
     "labour_capacity": _enum(LabourCapacity, columns.LABOUR_WORDS),
