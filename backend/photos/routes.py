@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.deps import Caller, Conn, PathId, PUBLIC, RedisDep, SettingsDep
 from backend.photos import rules, service
 from backend.photos.storage import PhotoStorage, storage_for
+from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList
 
 StorageDep = NamedDependency[PhotoStorage]
@@ -78,7 +79,7 @@ async def serve_photo(
     conn: Conn,
     storage: StorageDep,
     settings: SettingsDep,
-    exp: FromQuery[int] = 0,
+    exp: Annotated[int, QueryParameter(ge=0, le=INT64_MAX)] = 0,  # Unix time the link expires
     sig: FromQuery[str] = "",
 ) -> Response[bytes]:
     content = await service.read_variant(conn, storage, settings, photo_id, variant, exp, sig)
