@@ -15,6 +15,7 @@ from backend.accounts.revocations import Revocations
 from backend.accounts.routes import router as accounts_router
 from backend.applications.routes import router as applications_router
 from backend.audit.routes import router as audit_router
+from backend.boundary import check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
@@ -71,12 +72,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await app.state.redis.aclose()
             await app.state.db.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_id_middleware],
         openapi_config=OpenAPIConfig(
             title="fangpin 防贫 API",
             version="0.1.0",
@@ -85,4 +85,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         ),
         debug=False,
         logging_config=None,  # litestar's default would swap our JSON log handler for plain text
+        # Every route's input passes backend/boundary.py first; a layer's own before_request
+        # would replace this one, so none sets one (tests/foundation/test_boundary.py sweeps all).
+        before_request=check_request,
     )
+    # Around litestar's own handler rather than in `middleware=`: route middleware never runs for
+    # a path or method no route matches, and those 404/405 answers need an id too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

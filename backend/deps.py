@@ -8,16 +8,19 @@ validate a State copy for every provider on every request (6 µs of a household 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import asyncpg
 from arq.connections import ArqRedis
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter
 
 from backend.accounts.revocations import Revocations
 from backend.auth import Principal, provide_principal
 from backend.pii import Pii
 from backend.settings import Settings
+from schemas.base import INT64_MAX, MAX_PAGE
 
 
 async def provide_caller_conn(
@@ -75,3 +78,9 @@ PiiDep = NamedDependency[Pii]
 SettingsDep = NamedDependency[Settings]
 RedisDep = NamedDependency[ArqRedis]
 RevocationsDep = NamedDependency[Revocations]
+
+# Path and query parameters: litestar checks a parameter against its `Parameter` bounds (msgspec's
+# Meta is ignored there), and the bound must sit on the whole `int | None`.
+PathId = Annotated[int, Parameter(gt=0, le=INT64_MAX)]
+QueryId = Annotated[int | None, Parameter(gt=0, le=INT64_MAX)]
+PageParam = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]

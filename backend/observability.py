@@ -1,4 +1,8 @@
-"""Request ids and JSON logs: every response carries `X-Request-ID`, every log line its id."""
+"""Request ids and JSON logs: every response carries `X-Request-ID`, every log line its id.
+
+The id is always the server's own. One a client sent in `X-Request-ID` is kept beside it as
+`client_request_id` (printable ASCII, at most CLIENT_REQUEST_ID_MAX_CHARS) in log lines and the
+audit trail, so a caller's trace can be found but never stands in for ours."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
+CLIENT_REQUEST_ID_MAX_CHARS = 64
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_client_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_request_id", default=None)
 _json = msgspec.json.Encoder()
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and goes into the line
@@ -23,6 +29,10 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+def current_client_request_id() -> str | None:
+    return _client_request_id.get()
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,6 +45,8 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
             "request_id": current_request_id(),
         }
+        if (client_request_id := current_client_request_id()) is not None:
+            line["client_request_id"] = client_request_id
         line.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
@@ -64,16 +76,25 @@ def log_uncaught_exceptions() -> None:
     sys.excepthook = hook
 
 
+def _client_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            text = value.decode("latin-1")[:CLIENT_REQUEST_ID_MAX_CHARS]
+            return text if text.isascii() and text.isprintable() and text else None
+    return None
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Plain ASGI middleware: cheap enough for every request, including errors and 404s."""
+    """Plain ASGI middleware, wrapped around the whole app (backend/app.py) so that unmatched
+    routes (404, 405) carry an id too; cheap enough for every request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming[:64] if incoming.isprintable() and incoming else secrets.token_hex(16)
+        request_id = secrets.token_hex(16)
         token = _request_id.set(request_id)
+        client_token = _client_request_id.set(_client_id(scope))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,5 +105,6 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             _request_id.reset(token)
+            _client_request_id.reset(client_token)
 
     return middleware

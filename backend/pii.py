@@ -71,7 +71,7 @@ def normalize_id_number(raw: str) -> str:
 
 def _convert_legacy(value: str) -> str:
     # 15-digit numbers (before 1999) omit the century "19" and the check digit.
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidIdNumber("15位身份证号码只能包含数字")
     body = value[:6] + "19" + value[6:]
     return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character
@@ -93,7 +93,7 @@ def mask_id_number(id_number: str) -> str:
 
 def normalize_phone(raw: str) -> str:
     digits = raw.strip().removeprefix("+86").replace(" ", "").replace("-", "")
-    if len(digits) != 11 or not digits.isdigit() or digits[0] != "1":
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()) or digits[0] != "1":
         raise ValueError("手机号码应为11位数字")
     return digits
 

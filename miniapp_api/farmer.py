@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, Router, get, post, put
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody
 
 from backend.applications import errors as application_errors
 from backend.applications import reads as applications_reads
 from backend.applications import service as applications
 from backend.auth import require_role, utcnow
-from backend.deps import Caller, Conn, RedisDep
+from backend.deps import Caller, Conn, PathId, RedisDep
 from backend.notifications.service import enqueue_delivery
 from backend.registry import service as registry
 from schemas.applications import (
@@ -73,7 +73,7 @@ async def list_my_applications(conn: Conn, principal: Caller) -> list[Applicatio
 
 
 @get("/applications/{case_id:int}", operation_id="GetMyApplication")
-async def get_my_application(case_id: FromPath[int], conn: Conn, principal: Caller) -> Application:
+async def get_my_application(case_id: PathId, conn: Conn, principal: Caller) -> Application:
     """The case with its timeline in plain Chinese and 下一步 (who acts next, by when)."""
     require_role(principal, FARMER)
     return await applications_reads.get_application(conn, principal, case_id, utcnow())
@@ -81,7 +81,7 @@ async def get_my_application(case_id: FromPath[int], conn: Conn, principal: Call
 
 @post("/applications/{case_id:int}/answer", operation_id="AnswerReturn")
 async def answer_return(
-    case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, FARMER)
     now = utcnow()
@@ -91,7 +91,7 @@ async def answer_return(
 
 @post("/applications/{case_id:int}/withdraw", operation_id="WithdrawApplication")
 async def withdraw_application(
-    case_id: FromPath[int], data: JSONBody[Withdraw], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[Withdraw], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, FARMER)
     now = utcnow()
@@ -108,7 +108,7 @@ async def list_village_notices(conn: Conn, principal: Caller) -> list[NoticeItem
 
 @post("/notices/{case_id:int}/objections", operation_id="ObjectToNotice")
 async def object_to_notice(
-    case_id: FromPath[int], data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Objection:
     """异议 about a case on notice in the farmer's village."""
     require_role(principal, FARMER)

@@ -4,12 +4,12 @@ screening (干部排查) and home verification (入户核实). Thin wrappers ove
 from __future__ import annotations
 
 from litestar import Router, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from backend.applications import reads, service
 from backend.applications.rules import VERIFIERS
 from backend.auth import require_role, utcnow
-from backend.deps import Caller, Conn, RedisDep
+from backend.deps import Caller, Conn, PathId, RedisDep
 from schemas.applications import (
     AnswerReturn,
     Application,
@@ -37,14 +37,14 @@ async def report_household(
 
 
 @get("/applications/{case_id:int}", operation_id="GetHelperApplication")
-async def get_application(case_id: FromPath[int], conn: Conn, principal: Caller) -> Application:
+async def get_application(case_id: PathId, conn: Conn, principal: Caller) -> Application:
     require_role(principal, VERIFIERS)
     return await reads.get_application(conn, principal, case_id, utcnow())
 
 
 @post("/applications/{case_id:int}/verify", operation_id="VerifyAtHome")
 async def verify(
-    case_id: FromPath[int], data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[Verification], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
     now = utcnow()
@@ -54,7 +54,7 @@ async def verify(
 
 @post("/applications/{case_id:int}/return", operation_id="AskForMaterial")
 async def return_for_material(
-    case_id: FromPath[int], data: JSONBody[ReturnForMaterial], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[ReturnForMaterial], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
     now = utcnow()
@@ -64,7 +64,7 @@ async def return_for_material(
 
 @post("/applications/{case_id:int}/answer-return", operation_id="SupplyMaterial")
 async def answer_return(
-    case_id: FromPath[int], data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
+    case_id: PathId, data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
     require_role(principal, VERIFIERS)
     now = utcnow()

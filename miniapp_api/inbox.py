@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from backend.deps import Caller, Conn
+from backend.deps import Caller, Conn, PageParam, PathId
 from backend.notifications import service
 from schemas.notifications import (
     InboxPage,
@@ -26,7 +26,7 @@ async def list_inbox(
     conn: Conn,
     principal: Caller,
     unread_only: FromQuery[bool] = False,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
 ) -> InboxPage:
     return await service.list_inbox(conn, principal, page, page_size, unread_only=unread_only)
@@ -38,7 +38,7 @@ async def count_unread(conn: Conn, principal: Caller) -> UnreadCount:
 
 
 @post("/inbox/{notification_id:int}/read", operation_id="MarkRead", status_code=200)
-async def mark_read(notification_id: FromPath[int], conn: Conn, principal: Caller) -> Notification:
+async def mark_read(notification_id: PathId, conn: Conn, principal: Caller) -> Notification:
     return await service.mark_read(conn, principal, notification_id)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from schemas.base import BaseStruct, Name, Role
+from schemas.base import SINGLE_LINE, BaseStruct, Name, Role
 
 Secret = Annotated[str, Meta(min_length=1, max_length=200)]
 # A password a person chooses (DOMAIN §11); the character rules are backend/accounts/rules.py's.
@@ -15,7 +15,7 @@ WxCode = Annotated[str, Meta(min_length=1, max_length=128, description="wx.login
 
 
 class StaffLogin(BaseStruct):
-    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    username: Annotated[str, Meta(min_length=1, max_length=64, pattern=SINGLE_LINE)]
     password: Secret
 
 

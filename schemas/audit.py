@@ -28,7 +28,8 @@ class AuditEntry(BaseStruct):
     actor_username: str | None = None
     actor_role: Role | None = None
     object_id: str | None = None
-    request_id: str | None = None
+    request_id: str | None = None  # the server's
+    client_request_id: str | None = None  # what the client sent in X-Request-ID, if anything
     detail: dict[str, Any] = {}
 
 

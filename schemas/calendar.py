@@ -7,9 +7,9 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from schemas.base import BaseStruct
+from schemas.base import SINGLE_LINE, BaseStruct
 
-DayName = Annotated[str, Meta(min_length=1, max_length=30, description="节日名称，如 元旦、春节")]
+DayName = Annotated[str, Meta(min_length=1, max_length=30, pattern=SINGLE_LINE, description="节日名称，如 元旦、春节")]
 # A year has at most 366 days; longer lists are refused before they are looked at.
 DayList = Annotated[list["CalendarDay"], Meta(max_length=366)]
 
@@ -23,7 +23,8 @@ class CalendarYearUpdate(BaseStruct):
     """The whole notice for one year: replaces what was entered before and declares the year complete."""
 
     source: Annotated[
-        str, Meta(min_length=1, max_length=200, description="通知标题或文号，如 国办发明电〔2026〕X号")
+        str,
+        Meta(min_length=1, max_length=200, pattern=SINGLE_LINE, description="通知标题或文号，如 国办发明电〔2026〕X号"),
     ]
     holidays: DayList  # 放假的日子（含通知写明放假的周末）
     workdays: DayList = []  # 调休上班的周六、周日

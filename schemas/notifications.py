@@ -112,10 +112,10 @@ class Requeued(BaseStruct):
 
 # 模板字段名: type + number (thing1, phrase2, time3); the source is title, body, created_at,
 # data.<key> or literal:<text>. Checked against the WeChat field types in backend/notifications/rules.
-TemplateFieldKey = Annotated[str, Meta(pattern=r"^[a-z_]+\d+$", max_length=40)]
+TemplateFieldKey = Annotated[str, Meta(pattern=r"^[a-z_]+[0-9]+$(?!\n)", max_length=40)]
 TemplateFieldSource = Annotated[str, Meta(min_length=1, max_length=100)]
 TemplateFields = Annotated[dict[TemplateFieldKey, TemplateFieldSource], Meta(min_length=1, max_length=10)]
-WeChatTemplateId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+WeChatTemplateId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$(?!\n)")]
 MiniProgramPage = Annotated[str, Meta(max_length=200)]
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from schemas.base import BaseStruct, RegionCode
+from schemas.base import SINGLE_LINE, BaseStruct, RegionCode
 
-RegionName = Annotated[str, Meta(min_length=1, max_length=60)]
+RegionName = Annotated[str, Meta(min_length=1, max_length=60, pattern=SINGLE_LINE)]
 
 
 class RegionLevel(enum.StrEnum):

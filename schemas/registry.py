@@ -72,8 +72,8 @@ class Employment(enum.StrEnum):
 
 
 IdNumberInput = Annotated[str, Meta(min_length=15, max_length=20, description="居民身份证号码")]
-PhoneInput = Annotated[str, Meta(pattern=r"^(\+86)?1\d{10}$", description="手机号码")]
-HouseholdNo = Annotated[str, Meta(pattern=r"^[0-9A-Za-z-]{4,32}$", description="户编号")]
+PhoneInput = Annotated[str, Meta(pattern=r"^(\+86)?1[0-9]{10}$(?!\n)", description="手机号码")]
+HouseholdNo = Annotated[str, Meta(pattern=r"^[0-9A-Za-z-]{4,32}$(?!\n)", description="户编号")]
 DisabilityLevel = Annotated[int, Meta(ge=1, le=4)]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]

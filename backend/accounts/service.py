@@ -55,7 +55,8 @@ async def _unknown_user_failure(
 ) -> DomainError:
     """Unknown usernames lock like real ones, so a lock reveals nothing. Counted in Redis (best
     effort: without Redis the answer is simply "wrong username or password")."""
-    await audit.record(conn, None, "auth.login_failed", "username", username, {"known": False})
+    # What was typed is not kept: it may be a password typed into the wrong box.
+    await audit.record(conn, None, "auth.login_failed", "username", None, {"known": False})
     key = settings.redis_prefix + "auth:unknown_user:" + hashlib.sha256(username.encode()).hexdigest()
     try:
         failures, ttl_s = await _count_failure(redis, key, rules.LOCKOUT_S, refresh_window=True)

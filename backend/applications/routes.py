@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from backend.applications import reads, rules, service
 from backend.auth import require_role, utcnow
-from backend.deps import Caller, Conn, RedisDep
+from backend.deps import Caller, Conn, PageParam, PathId, RedisDep
 from schemas.applications import (
     AnswerReturn,
     Application,
@@ -29,7 +29,7 @@ from schemas.applications import (
     VillageReview,
 )
 
-CaseId = FromPath[int]
+CaseId = PathId
 
 
 @post("/applications", operation_id="OpenApplication")
@@ -48,7 +48,7 @@ async def list_applications(
     principal: Caller,
     case_state: Annotated[CaseState | None, QueryParameter(name="state")] = None,
     overdue: FromQuery[bool | None] = None,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> ApplicationPage:
     require_role(principal, rules.STAFF_READERS)
@@ -61,7 +61,7 @@ async def list_applications(
 async def list_tasks(
     conn: Conn,
     principal: Caller,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> TaskList:
     require_role(principal, rules.REGION_STAFF)
@@ -120,7 +120,7 @@ async def raise_objection(
 @post("/applications/{case_id:int}/objections/{objection_id:int}/resolve", operation_id="ResolveObjection")
 async def resolve_objection(
     case_id: CaseId,
-    objection_id: FromPath[int],
+    objection_id: PathId,
     data: JSONBody[ObjectionResolve],
     conn: Conn,
     redis: RedisDep,

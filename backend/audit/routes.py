@@ -10,7 +10,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from backend.audit import service
 from backend.auth import require_role
-from backend.deps import Caller, Conn
+from backend.deps import Caller, Conn, PageParam, QueryId
 from schemas.audit import AuditPage, AuditSearch
 from schemas.base import Role
 
@@ -21,13 +21,13 @@ AUDIT_READERS = {Role.admin}
 async def list_audit(
     conn: Conn,
     principal: Caller,
-    actor_user_id: FromQuery[int | None] = None,
+    actor_user_id: QueryId = None,
     action: FromQuery[str | None] = None,
     object_type: FromQuery[str | None] = None,
     object_id: FromQuery[str | None] = None,
     since: FromQuery[dt.datetime | None] = None,
     until: FromQuery[dt.datetime | None] = None,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> AuditPage:
     require_role(principal, AUDIT_READERS)

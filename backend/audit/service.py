@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 
 from backend.audit import queries
-from backend.observability import current_request_id
+from backend.observability import current_client_request_id, current_request_id
 from schemas.audit import AuditEntry, AuditPage, AuditSearch
 from schemas.base import PageMeta
 
@@ -22,7 +22,14 @@ async def record(
     detail: dict[str, object] | None = None,
 ) -> None:
     await conn.execute(
-        queries.INSERT_AUDIT, actor_user_id, action, object_type, str(object_id), current_request_id(), detail or {}
+        queries.INSERT_AUDIT,
+        actor_user_id,
+        action,
+        object_type,
+        None if object_id is None else str(object_id),
+        current_request_id(),
+        current_client_request_id(),
+        detail or {},
     )
 
 

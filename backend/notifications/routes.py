@@ -9,7 +9,7 @@ from litestar import Router, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import require_role
-from backend.deps import Caller, Conn, RedisDep
+from backend.deps import Caller, Conn, PageParam, QueryId, RedisDep
 from backend.notifications import service
 from schemas.base import Role
 from schemas.notifications import (
@@ -51,8 +51,8 @@ async def list_deliveries(
     principal: Caller,
     status: FromQuery[DeliveryStatus | None] = None,
     event: FromQuery[NotificationEvent | None] = None,
-    user_id: FromQuery[int | None] = None,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    user_id: QueryId = None,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> DeliveryPage:
     require_role(principal, ADMINS)

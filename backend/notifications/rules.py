@@ -83,7 +83,7 @@ FIELD_RULES: dict[str, FieldRule] = {
 NAME_MAX_HAN = 10  # name.DATA: 10 个以内纯汉字 (mixed text counts as Chinese)
 EMPTY_VALUE = {"phrase": "无"}  # an empty value is refused (47003); other types get "-"
 
-_FIELD_KEY = re.compile(r"^([a-z_]+?)(\d+)$")
+_FIELD_KEY = re.compile(r"^([a-z_]+?)([0-9]+)$")
 
 
 def field_type(key: str) -> str | None:

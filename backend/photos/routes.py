@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
-from backend.deps import PUBLIC, Caller, Conn, RedisDep, SettingsDep
+from backend.deps import Caller, Conn, PathId, PUBLIC, RedisDep, SettingsDep
 from backend.photos import rules, service
 from backend.photos.storage import PhotoStorage, storage_for
+from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList
 
 StorageDep = NamedDependency[PhotoStorage]
@@ -36,7 +37,7 @@ def _owner_routes(kind: OwnerKind) -> list[Any]:
     # The body is streamed by the service with its own cap, hence no framework limit here.
     @post(path, operation_id=f"Upload{title}Photo", request_max_body_size=None, name=f"photos-upload-{kind}")
     async def upload(
-        owner_id: FromPath[int],
+        owner_id: PathId,
         request: Request[Any, Any, Any],
         conn: Conn,
         redis: RedisDep,
@@ -59,26 +60,26 @@ def _owner_routes(kind: OwnerKind) -> list[Any]:
         return Response(photo, status_code=201 if created else 200)
 
     @get(path, operation_id=f"List{title}Photos", name=f"photos-list-{kind}")
-    async def list_photos(owner_id: FromPath[int], conn: Conn, settings: SettingsDep, principal: Caller) -> PhotoList:
+    async def list_photos(owner_id: PathId, conn: Conn, settings: SettingsDep, principal: Caller) -> PhotoList:
         return await service.list_photos(conn, settings, principal, kind, owner_id)
 
     return [upload, list_photos]
 
 
 @get("/photos/{photo_id:int}", operation_id="GetPhoto")
-async def get_photo(photo_id: FromPath[int], conn: Conn, settings: SettingsDep, principal: Caller) -> Photo:
+async def get_photo(photo_id: PathId, conn: Conn, settings: SettingsDep, principal: Caller) -> Photo:
     return await service.get_photo(conn, settings, principal, photo_id)
 
 
 # No Authorization header: the signature is the credential (an <img src> cannot send headers).
 @get("/photos/{photo_id:int}/{variant:str}", operation_id="ServePhoto", dependencies=PUBLIC)
 async def serve_photo(
-    photo_id: FromPath[int],
+    photo_id: PathId,
     variant: FromPath[str],
     conn: Conn,
     storage: StorageDep,
     settings: SettingsDep,
-    exp: FromQuery[int] = 0,
+    exp: Annotated[int, QueryParameter(ge=0, le=INT64_MAX)] = 0,  # Unix time the link expires
     sig: FromQuery[str] = "",
 ) -> Response[bytes]:
     content = await service.read_variant(conn, storage, settings, photo_id, variant, exp, sig)

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from backend.boundary import check_text
 from backend.photos import errors, rules
 
 FILE_FIELD = "file"  # wx.uploadFile's `name`
@@ -76,6 +77,9 @@ class _FormReader:
         self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         self.part.filename = filename.decode("utf-8", "replace") if filename is not None else None
+        check_text(self.part.name, "form")
+        if self.part.filename is not None:
+            check_text(self.part.filename, "file_name")
         if self.part.name == FILE_FIELD:
             if self.file_seen:
                 raise errors.PhotoFormInvalid("一次只能上传一张照片")
@@ -102,9 +106,11 @@ class _FormReader:
     def on_part_end(self) -> None:
         if self.part.name != FILE_FIELD:
             try:
-                self.fields[self.part.name] = self.part.value.decode("utf-8")
+                value = self.part.value.decode("utf-8")
             except UnicodeDecodeError:
                 raise errors.PhotoFormInvalid("表单字段不是 UTF-8 文字") from None
+            check_text(value, self.part.name)
+            self.fields[self.part.name] = value
 
     def on_end(self) -> None:
         self.complete = True

@@ -51,7 +51,7 @@ LEVEL_ABOVE = {
 
 def invalid_code_reason(code: str) -> str | None:
     """Why `code` cannot name a region (Chinese, for the caller), or None when it can."""
-    if len(code) != 12 or not code.isdigit():
+    if len(code) != 12 or not (code.isascii() and code.isdigit()):
         return "区划代码应为12位数字"
     if code[:2] == "00":
         return "区划代码的省级段不能为00"

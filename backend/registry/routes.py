@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Response, Router, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
 from backend import tabular
 from backend.auth import REGION_ROLES, require_role
-from backend.deps import Caller, Conn, PiiDep
+from backend.deps import Caller, Conn, PageParam, PathId, PiiDep
 from backend.registry import importer, service
 from backend.registry.importer.columns import MAX_IMPORT_BYTES
 from schemas.base import Role
@@ -51,7 +52,7 @@ async def search_households(
     id_number: FromQuery[str | None] = None,
     monitoring_status: FromQuery[MonitoringStatus | None] = None,
     region_code: FromQuery[str | None] = None,
-    page: Annotated[int, QueryParameter(ge=1)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> HouseholdPage:
     require_role(principal, HOUSEHOLD_READERS)
@@ -68,14 +69,14 @@ async def search_households(
 
 
 @get("/households/{household_id:int}", operation_id="GetHousehold")
-async def get_household(household_id: FromPath[int], conn: Conn, principal: Caller) -> Household:
+async def get_household(household_id: PathId, conn: Conn, principal: Caller) -> Household:
     require_role(principal, HOUSEHOLD_READERS)
     return await service.get_household(conn, principal, household_id)
 
 
 @put("/households/{household_id:int}/incomes", operation_id="RecordIncome")
 async def record_income(
-    household_id: FromPath[int], data: JSONBody[IncomeSurvey], conn: Conn, principal: Caller
+    household_id: PathId, data: JSONBody[IncomeSurvey], conn: Conn, principal: Caller
 ) -> dict[str, int]:
     require_role(principal, REGISTRARS | {Role.helper})
     return {"per_capita_net_income_fen": await service.record_income(conn, principal, household_id, data)}
@@ -83,7 +84,7 @@ async def record_income(
 
 @get("/persons/{person_id:int}/id-number", operation_id="RevealIdNumber")
 async def reveal_id_number(
-    person_id: FromPath[int], conn: Conn, pii: PiiDep, principal: Caller
+    person_id: PathId, conn: Conn, pii: PiiDep, principal: Caller
 ) -> IdNumberReveal:
     require_role(principal, FULL_ID_READERS)
     number = await service.reveal_id_number(conn, pii, principal, person_id)
@@ -95,13 +96,21 @@ IMPORTERS = {Role.county, Role.admin}
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
+@dataclass
+class ImportUpload:
+    """The form: the file goes in the `file` part (curl -F file=@households.csv); a form without
+    it is refused as invalid rather than taken for a file."""
+
+    file: UploadFile
+
+
 @post(
     "/registry/imports",
     operation_id="ImportRegistry",
     request_max_body_size=MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
 )
 async def import_registry(
-    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     conn: Conn,
     pii: PiiDep,
     principal: Caller,
@@ -111,8 +120,8 @@ async def import_registry(
     return await importer.import_registry(
         conn,
         pii,
-        data=await data.read(),
-        file_name=data.filename or "upload.csv",
+        data=await data.file.read(),
+        file_name=data.file.filename or "upload.csv",
         region_code=importer.upload_region(principal),
         source=ImportSource.upload,
         actor_user_id=principal.user_id,
@@ -126,13 +135,13 @@ async def list_imports(conn: Conn, principal: Caller) -> list[ImportBatch]:
 
 
 @get("/registry/imports/{import_id:int}", operation_id="GetRegistryImport")
-async def get_import(import_id: FromPath[int], conn: Conn, principal: Caller) -> ImportReport:
+async def get_import(import_id: PathId, conn: Conn, principal: Caller) -> ImportReport:
     require_role(principal, IMPORTERS)
     return await importer.get_import(conn, principal, import_id)
 
 
 @get("/registry/imports/{import_id:int}/rejects.csv", operation_id="DownloadRegistryImportRejects")
-async def download_rejects(import_id: FromPath[int], conn: Conn, principal: Caller) -> Response[bytes]:
+async def download_rejects(import_id: PathId, conn: Conn, principal: Caller) -> Response[bytes]:
     require_role(principal, IMPORTERS)
     report = await importer.get_import(conn, principal, import_id)
     return tabular.csv_download(importer.rejects_csv(report.rejects), f"import-{import_id}-rejects.csv")

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend import tabular
-from backend.deps import Caller, Conn, PiiDep, RevocationsDep
+from backend.deps import Caller, Conn, PageParam, PathId, PiiDep, RevocationsDep
 from backend.staff import columns, importing, service
 from schemas.base import Role
 from schemas.staff import (
@@ -43,7 +43,7 @@ async def search_users(
     role: FromQuery[Role | None] = None,
     region_code: FromQuery[Annotated[str, QueryParameter(pattern=r"^[0-9]{12}$")] | None] = None,
     active: FromQuery[bool | None] = None,
-    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> StaffUserPage:
     search = StaffUserSearch(q=q, role=role, region_code=region_code, active=active, page=page, page_size=page_size)
@@ -51,13 +51,13 @@ async def search_users(
 
 
 @get("/users/{user_id:int}", operation_id="GetStaffUser")
-async def get_user(user_id: FromPath[int], conn: Conn, principal: Caller) -> StaffUser:
+async def get_user(user_id: PathId, conn: Conn, principal: Caller) -> StaffUser:
     return await service.get_user(conn, principal, user_id)
 
 
 @post("/users/{user_id:int}/deactivate", operation_id="DeactivateStaffUser", status_code=200)
 async def deactivate_user(
-    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+    user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> StaffUser:
     """Log-in is refused from now on and every session of the account ends."""
     return await service.set_active(conn, revocations, principal, user_id, active=False)
@@ -65,14 +65,14 @@ async def deactivate_user(
 
 @post("/users/{user_id:int}/reactivate", operation_id="ReactivateStaffUser", status_code=200)
 async def reactivate_user(
-    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+    user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> StaffUser:
     return await service.set_active(conn, revocations, principal, user_id, active=True)
 
 
 @post("/users/{user_id:int}/password-reset", operation_id="ResetStaffPassword", status_code=200)
 async def reset_password(
-    user_id: FromPath[int], conn: Conn, principal: Caller, revocations: RevocationsDep
+    user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> OneTimePassword:
     """A one-time password, answered once; every session ends, the user must change it at the next log-in."""
     return await service.reset_password(conn, revocations, principal, user_id)
@@ -98,18 +98,18 @@ async def import_users(
 
 
 @get("/imports/{import_id:int}", operation_id="GetStaffImport")
-async def get_import(import_id: FromPath[int], conn: Conn, principal: Caller) -> StaffImportReport:
+async def get_import(import_id: PathId, conn: Conn, principal: Caller) -> StaffImportReport:
     return await importing.get_import(conn, principal, import_id)
 
 
 @get("/imports/{import_id:int}/rejects.csv", operation_id="DownloadStaffImportRejects")
-async def download_rejects(import_id: FromPath[int], conn: Conn, principal: Caller) -> Response[bytes]:
+async def download_rejects(import_id: PathId, conn: Conn, principal: Caller) -> Response[bytes]:
     report = await importing.get_import(conn, principal, import_id)
     return tabular.csv_download(importing.rejects_csv(report), f"staff-import-{import_id}-rejects.csv")
 
 
 @post("/imports/{import_id:int}/passwords.csv", operation_id="TakeStaffImportPasswords", status_code=200)
-async def take_passwords(import_id: FromPath[int], conn: Conn, pii: PiiDep, principal: Caller) -> Response[bytes]:
+async def take_passwords(import_id: PathId, conn: Conn, pii: PiiDep, principal: Caller) -> Response[bytes]:
     """The one-time passwords of the accounts the import made: to the importer, once (a POST, since
     it consumes them), within a day of the import."""
     body = await importing.take_passwords(conn, pii, principal, import_id)

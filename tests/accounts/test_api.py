@@ -91,6 +91,15 @@ async def test_wrong_password_and_unknown_user_look_the_same(
     assert [f["object_type"] for f in failed] == ["user", "username"]
 
 
+async def test_failed_login_with_unknown_username_keeps_not_what_was_typed(client: AsyncTestClient, pool: asyncpg.Pool) -> None:
+    typed = "Mima-typed-in-the-wrong-box-2024"
+    assert (await login(client, typed, "")).status_code in (400, 401)
+    assert (await login(client, typed, "whatever")).status_code == 401
+    row = await pool.fetchrow("SELECT object_id, detail FROM audit_log WHERE action = 'auth.login_failed'")
+    assert row["object_id"] is None and row["detail"] == {"known": False}
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE audit_log::text LIKE '%' || $1 || '%'", typed) == 0
+
+
 async def test_five_failures_lock_the_account_even_against_the_right_password(
     client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool
 ) -> None:

@@ -74,9 +74,29 @@ async def test_errors_share_one_shape(client) -> None:
     assert bad_token.status_code == 401 and bad_token.json()["code"] == "token_invalid"
 
 
-async def test_request_id_is_echoed(client) -> None:
-    response = await client.get("/ping", headers={"X-Request-ID": "trace-123"})
-    assert response.headers["x-request-id"] == "trace-123"
+async def test_request_id_is_the_servers_and_the_clients_is_kept_beside_it(client, world: World, pool) -> None:
+    county = world.user(Role.county)
+    headers = {**county.headers, "X-Request-ID": "anything"}
+    response = await client.get(f"/api/households/{world.households['a1a'].id}", headers=headers)
+    assert response.status_code == 200
+    server_id = response.headers["x-request-id"]
+    assert server_id != "anything" and len(server_id) == 32
+    revealed = await client.get(
+        f"/api/persons/{world.households['a1a'].member_ids[0]}/id-number",
+        headers={**county.headers, "X-Request-ID": "x" * 500},
+    )
+    audited = await pool.fetchrow("SELECT request_id, client_request_id FROM audit_log WHERE action = 'person.id_number.read'")
+    assert audited["request_id"] == revealed.headers["x-request-id"]
+    assert audited["client_request_id"] == "x" * 64  # length-limited
+    entries = await client.get("/api/audit", headers=world.user(Role.admin).headers)
+    assert entries.json()["items"][0]["client_request_id"] == "x" * 64
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/no/such/route", 404), ("DELETE", "/ping", 405)])
+async def test_unmatched_routes_carry_a_request_id(client, method: str, path: str, status: int) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == status
+    assert response.json()["request_id"] == response.headers["x-request-id"] != "-"
 
 
 async def test_openapi_schema_is_served(client) -> None:

@@ -354,3 +354,26 @@ async def test_form_without_file_or_with_unknown_fields_is_refused(client, owner
     assert unknown.json()["code"] == "photo_form_invalid"
     as_json = await client.post(app_url(owners), headers=farmer.headers, json={"file": "x"})
     assert as_json.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b'Content-Disposition: form-data; name="note"\r\n\r\n\xe9\x97\xa8\x00\xe5\x8f\xa3',
+        b'Content-Disposition: form-data; name="file"; filename="a\x00b.jpg"\r\n\r\n',
+    ],
+    ids=["note", "file_name"],
+)
+async def test_nul_in_note_or_file_name_is_refused_and_leaves_no_file(client, owners: Owners, pool, settings, part) -> None:
+    photo = phone_photo(seed=71)
+    file_part = b'Content-Disposition: form-data; name="file"; filename="p.jpg"\r\n\r\n' + photo
+    if b'name="file"' in part:
+        file_part = part + photo
+        part = b'Content-Disposition: form-data; name="note"\r\n\r\nok'
+    body = b"--xx\r\n" + part + b"\r\n--xx\r\n" + file_part + b"\r\n--xx--\r\n"
+    headers = {**owners.world.farmer.headers, "Content-Type": "multipart/form-data; boundary=xx"}
+    response = await client.post(app_url(owners), headers=headers, content=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "input_has_control_character"
+    assert await stored_counts(pool) == (0, 0, 0)
+    assert originals_on_disk(settings) == []

@@ -137,3 +137,16 @@ async def test_admin_sets_county_flags(client, world: World) -> None:
         f"/api/regions/{TOWNSHIP_A1}", headers=admin.headers, json={"key_assistance": "national"}
     )
     assert township_flag.status_code == 422
+
+
+async def test_region_codes_with_other_scripts_digits_are_refused(client, world: World, pool) -> None:
+    admin = world.user(Role.admin)
+    arabic_indic = "٤٥٠١٠٢٠٠١٠٠٤"  # 450102001004 in Arabic-Indic digits
+    before = await pool.fetchval("SELECT count(*) FROM regions")
+    created = await client.post("/api/regions", headers=admin.headers, json={"code": arabic_indic, "name": "甲五村"})
+    assert created.status_code == 400 and created.json()["detail"][0]["field"] == "code"
+    read = await client.get(f"/api/regions/{arabic_indic}", headers=admin.headers)
+    assert read.status_code in (400, 404) and set(read.json()) >= {"code", "message", "request_id"}
+    tree = await client.get("/api/regions/tree", params={"root": "４５０１０２０００００００"}, headers=admin.headers)
+    assert 400 <= tree.status_code < 500
+    assert await pool.fetchval("SELECT count(*) FROM regions") == before

@@ -1,3 +1,5 @@
+import pytest
+
 from backend.pii import mask_id_number
 from schemas.base import Role
 from tests.factories import VILLAGE_A1A, VILLAGE_B1A, World, make_id_number
@@ -57,3 +59,28 @@ async def test_create_household_validates_id_checksum(client, world: World) -> N
         },
     )
     assert outside.status_code == 403
+
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("head_phone", "1３９００００１１１１"),  # full-width: WeChat's phone is ASCII, it could never bind
+        ("village_code", "٤٥٠١٠٢٠٠١٠٠١"),  # Arabic-Indic digits
+        ("household_no", "NEW0003\n"),  # Python's `$` matches before a final newline
+    ],
+)
+async def test_codes_and_numbers_take_ascii_digits_on_one_line(client, world: World, pool, field: str, value: str) -> None:
+    before = await pool.fetchval("SELECT count(*) FROM households")
+    household = {
+        "household_no": "NEW0003",
+        "village_code": VILLAGE_A1A,
+        "category": "ordinary",
+        "members": [{"name": "张三", "id_number": make_id_number(), "relation": "head"}],
+    }
+    response = await client.post(
+        "/api/households", headers=world.user(Role.county).headers, json={**household, field: value}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"][0]["field"] == field
+    assert await pool.fetchval("SELECT count(*) FROM households") == before

@@ -256,3 +256,52 @@ async def test_cli_imports_and_writes_the_reject_report(
     )
     assert (batch["source"], batch["imported_by"], batch["households_imported"]) == ("cli", None, 2)
     assert await run_import_cli(settings, str(mixed), "459999000000") is False  # no such region
+
+
+async def test_control_characters_and_non_ascii_digits_in_cells_reject_the_household(
+    client, world: World, pool
+) -> None:
+    rows = [
+        ("C0001", VILLAGE_A1A, "lifted", "", "", "王\x00大", make_id_number(), "head", "", ""),  # 2
+        ("C\x000002", VILLAGE_A1A, "lifted", "", "", "李大", make_id_number(), "head", "", ""),  # 3
+        ("C0003", VILLAGE_A1A, "lifted", "", "1３９００００１１１１", "赵大", make_id_number(), "head", "", ""),  # 4
+        ("C0004", "٤٥٠١٠٢٠٠١٠٠١", "lifted", "", "", "钱大", make_id_number(), "head", "", ""),  # 5
+        ("C0005", VILLAGE_A1A, "lifted", "", "13900001111", "孙大", make_id_number(), "head", "", ""),  # 6
+    ]
+    before = await household_nos(pool)
+    response = await upload(client, world.user(Role.county), csv_bytes(rows))
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert report["households_imported"] == 1
+    problems = {(r["row"], r["column"]): r["reason"] for r in report["rejects"]}
+    assert "U+0000" in problems[(2, "name")] and "U+0000" in problems[(3, "household_no")]
+    assert (4, "head_phone") in problems and (5, "village_code") in problems
+    assert await household_nos(pool) - before == {"C0005"}
+
+
+def multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, dict[str, str]]:
+    """A form written by hand: clients escape what this test must send raw."""
+    body = b""
+    for name, filename, value in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        body += b"--xx\r\nContent-Disposition: " + disposition.encode() + b"\r\n\r\n" + value + b"\r\n"
+    return body + b"--xx--\r\n", {"Content-Type": "multipart/form-data; boundary=xx"}
+
+
+async def test_form_without_a_file_part_is_refused_not_crashed(client, world: World, pool) -> None:
+    body, headers = multipart([("note", None, b"x")])
+    anonymous = await client.post("/api/registry/imports", content=body, headers=headers)
+    assert anonymous.status_code == 401
+    county = await client.post("/api/registry/imports", content=body, headers={**headers, **world.user(Role.county).headers})
+    assert county.status_code == 400 and county.json()["code"] == "validation_failed"
+    assert await pool.fetchval("SELECT count(*) FROM registry_imports") == 0
+
+
+async def test_file_name_with_a_nul_is_refused(client, world: World, pool) -> None:
+    good = csv_bytes([("N0001", VILLAGE_A1A, "lifted", "", "", "王大", make_id_number(), "head", "", "")])
+    before = await household_nos(pool)
+    body, headers = multipart([("file", "a\x00b.csv", good)])
+    response = await client.post("/api/registry/imports", content=body, headers={**headers, **world.user(Role.county).headers})
+    assert response.status_code == 400 and response.json()["code"] == "input_has_control_character"
+    assert await pool.fetchval("SELECT count(*) FROM registry_imports") == 0
+    assert await household_nos(pool) == before

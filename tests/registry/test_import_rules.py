@@ -175,3 +175,16 @@ def test_household_columns_must_agree() -> None:
 def test_scientific_notation_from_excel_is_explained() -> None:
     result = check(csv_bytes([("H1001", VILLAGE_A1A, "lifted", "", "", "甲", "4.50102E+17", "head", "", "")]))
     assert "科学计数法" in result.rejects[0].reason
+
+
+def test_a_name_is_one_line_and_an_address_may_break() -> None:
+    result = check(
+        csv_bytes(
+            [
+                ("H3001", VILLAGE_A1A, "lifted", "一组\n3号", "", "王大", make_id_number(), "head", "", ""),
+                ("H3002", VILLAGE_A1A, "lifted", "", "", "李\n大", make_id_number(), "head", "", ""),
+            ]
+        )
+    )
+    assert [h.household_no for h in result.households] == ["H3001"]
+    assert [(r.column, r.reason) for r in result.rejects if r.column == "name"] == [("name", "不能换行或含制表符")]

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import msgspec
 
+from backend.boundary import control_character_reason
 from backend.pii import InvalidIdNumber, id_birth_date, id_sex, normalize_id_number, normalize_phone
 from backend.registry.importer import columns
 from backend.registry.importer.columns import RawRow
@@ -22,7 +23,7 @@ from schemas.registry_imports import ImportReject
 E = TypeVar("E", bound=enum.Enum)
 
 HOUSEHOLD_NO = re.compile(r"^[0-9A-Za-z-]{4,32}$")
-VILLAGE_CODE = re.compile(r"^\d{12}$")
+VILLAGE_CODE = re.compile(r"^[0-9]{12}$")
 MAX_ADDRESS_CHARS = 200
 MAX_NAME_CHARS = 50
 WHOLE_HOUSEHOLD_REJECTED = "同户其他成员信息有误，整户未导入"
@@ -101,10 +102,12 @@ def _id_number(text: str) -> str:
         raise CellError(str(exc)) from None
 
 
-def _text(limit: int) -> Callable[[str], str]:
+def _text(limit: int, *, one_line: bool = False) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if len(text) > limit:
             raise CellError(f"不能超过 {limit} 个字")
+        if one_line and ("\t" in text or "\n" in text):
+            raise CellError("不能换行或含制表符")
         return text
 
     return parse
@@ -128,6 +131,8 @@ def _phone(text: str) -> str:
 
 def _coordinate(limit: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
+        if not text.isascii():  # float() would also read full-width and other scripts' digits
+            raise CellError("应为数字")
         try:
             value = float(text)
         except ValueError:
@@ -140,7 +145,7 @@ def _coordinate(limit: float) -> Callable[[str], float]:
 
 
 def _disability(text: str) -> int:
-    level = columns.DISABILITY_WORDS.get(text) or (int(text) if text.isdigit() else 0)
+    level = columns.DISABILITY_WORDS.get(text) or (int(text) if text.isascii() and text.isdigit() else 0)
     if not 1 <= level <= 4:
         raise CellError("残疾等级应为 1–4 或 一级–四级")
     return level
@@ -155,7 +160,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "head_phone": _phone,
     "latitude": _coordinate(90),
     "longitude": _coordinate(180),
-    "name": _text(MAX_NAME_CHARS),
+    "name": _text(MAX_NAME_CHARS, one_line=True),  # as schemas.base.Name
     "id_number": _id_number,
     "relation": _enum(Relation, columns.RELATION_WORDS),
     "labour_capacity": _enum(LabourCapacity, columns.LABOUR_WORDS),
@@ -174,6 +179,9 @@ def parse_row(raw: RawRow) -> ParsedRow:
         if not text:
             if columns.COLUMN_BY_KEY[key].required and not columns.COLUMN_BY_KEY[key].household:
                 problems.append(ImportReject(row=raw.row, column=key, reason="必填项为空"))
+            continue
+        if reason := control_character_reason(text):
+            problems.append(ImportReject(row=raw.row, column=key, reason=reason))
             continue
         try:
             values[key] = PARSERS[key](text)
@@ -215,7 +223,7 @@ def parse_rows(rows: Iterable[RawRow]) -> list[ParsedRow]:
 def keys_to_look_up(parsed: list[ParsedRow]) -> tuple[set[str], set[str], set[str]]:
     """The village codes, household numbers and ID numbers the database must be asked about."""
     villages = {str(p.household["village_code"]) for p in parsed if "village_code" in p.household}
-    household_nos = {p.household_no for p in parsed if p.household_no}
+    household_nos = {p.household_no for p in parsed if HOUSEHOLD_NO.match(p.household_no)}
     id_numbers = {p.member.id_number for p in parsed if p.member is not None}
     return villages, household_nos, id_numbers
 

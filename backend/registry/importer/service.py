@@ -10,6 +10,7 @@ import msgspec
 
 from backend import audit, tabular
 from backend.auth import Principal
+from backend.boundary import check_text
 from backend.db import row_to, rows_to
 from backend.errors import Forbidden
 from backend.pii import Pii, mask_id_number, mask_phone
@@ -37,6 +38,7 @@ async def import_registry(
     least one entry in the report. The batch, with its report, is recorded either way. A file
     whose header is wrong raises ImportFileInvalid and records nothing.
     """
+    check_text(file_name, "file_name")
     raw_rows, encoding = columns.read_rows(data)
     parsed = rules.parse_rows(raw_rows)
     village_codes, household_nos, id_numbers = rules.keys_to_look_up(parsed)
