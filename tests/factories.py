@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass, field
 
 import asyncpg
+import openpyxl
 from stdnum.cn import ric
 
 from backend.auth import Principal, issue_access_token
@@ -203,3 +205,13 @@ async def make_world(pool: asyncpg.Pool, pii: Pii, settings: Settings) -> World:
         )
         world.farmer = await make_farmer(conn, settings, world.households["a1a"])
     return world
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    """An XLSX workbook whose first sheet holds these rows, as Excel would save it."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import io
 
 import asyncpg
-import openpyxl
 from litestar.testing import AsyncTestClient
 
 from schemas.base import Role
-from tests.factories import COUNTY_A, TOWNSHIP_A1, VILLAGE_A1A, VILLAGE_A1B, VILLAGE_B1A, World
+from tests.factories import COUNTY_A, TOWNSHIP_A1, VILLAGE_A1A, VILLAGE_A1B, VILLAGE_B1A, World, xlsx
 
 IMPORTS = "/api/staff/imports"
 
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 STAFF_LIST = [

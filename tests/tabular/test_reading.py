@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import openpyxl
 import pytest
 
 from backend import tabular
 from backend.tabular import Column, ImportFileInvalid
 from schemas.base import ImportReject
+from tests.factories import xlsx
 
 COLUMNS = (Column("username", "用户名", required=True), Column("name", "姓名"), Column("count", "数量"))
 
-
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def read(data: bytes) -> tuple[list[tabular.RawRow], str]:
