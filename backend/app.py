@@ -19,6 +19,7 @@ from backend.boundary import check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
+from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
@@ -49,6 +50,7 @@ ROUTE_HANDLERS = [
     calendar_router,
     audit_router,
     staff_router,
+    feeds_router,
 ]
 
 

@@ -3,14 +3,16 @@ by column, Chinese or English headers, and writing CSV that Excel opens (reject 
 
 from backend.tabular.errors import ImportFileInvalid
 from backend.tabular.reading import Column, RawRow, decode, read_table
-from backend.tabular.writing import csv_bytes, csv_download, rejects_csv
+from backend.tabular.writing import csv_bytes, csv_chunks, csv_download, csv_stream_download, rejects_csv
 
 __all__ = [
     "Column",
     "ImportFileInvalid",
     "RawRow",
     "csv_bytes",
+    "csv_chunks",
     "csv_download",
+    "csv_stream_download",
     "decode",
     "read_table",
     "rejects_csv",
