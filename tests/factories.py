@@ -128,6 +128,7 @@ async def make_household(
     members: int = 3,
     category: str = "lifted",
     phone: str | None = None,
+    id_numbers: list[str] | None = None,  # the members' own, else fresh ones
 ) -> HouseholdRef:
     household_no = household_no or f"H{village_code[-6:]}{next(_serial):05d}"
     from backend.pii import mask_phone
@@ -147,7 +148,9 @@ async def make_household(
     people = [
         PersonCreate(
             name=f"成员{next(_serial)}",
-            id_number=make_id_number("19850315" if i < 2 else "20100101", village_code[:6]),
+            id_number=(
+                id_numbers[i] if id_numbers else make_id_number("19850315" if i < 2 else "20100101", village_code[:6])
+            ),
             relation=relations[min(i, len(relations) - 1)],
         )
         for i in range(members)

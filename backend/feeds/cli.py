@@ -75,7 +75,9 @@ async def run_import_department_cli(
     pii = Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key"))
     pool = await create_pool(settings.database_url or "", min_size=1, max_size=2)
     try:
-        batch_id = await _store(pool, storage, path, FeedUploadForm(feed=feed, period=period, region_code=region, sheet=sheet))
+        batch_id = await _store(
+            pool, storage, path, FeedUploadForm(feed=feed, period=period, region_code=region, sheet=sheet)
+        )
         if batch_id is None:
             return False
         outcome = await _run(pool, storage, pii, path, batch_id, console)
@@ -135,7 +137,7 @@ async def _run(
 
         try:
             outcome = await pipeline.run_batch(pool, storage, pii, batch_id, local_path=path, on_progress=update)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (any error: the batch is failed, not left half-run)
             bar.stop()
             print(f"处理出错（{pipeline.error_summary(exc)}），本批已标为失败")
             await pipeline.fail_batch(pool, storage, batch_id, "feed_worker_failed")

@@ -93,7 +93,9 @@ async def _run_locked(
     async with conn.transaction():
         await _clear(conn, ref)
         await conn.execute(queries.START_RUN, batch_id)
-    log.info("feeds.batch.started", extra={"batch_id": batch_id, "feed": ref.feed.value, "attempt": batch["attempts"] + 1})
+    log.info(
+        "feeds.batch.started", extra={"batch_id": batch_id, "feed": ref.feed.value, "attempt": batch["attempts"] + 1}
+    )
     with tempfile.TemporaryDirectory(prefix="fangpin-feed-") as scratch:
         path = local_path
         if path is None:
@@ -173,12 +175,17 @@ async def _finish(conn: asyncpg.Connection, storage: PhotoStorage, ref: BatchRef
     """Matching, the rules and the final counts: all of it or none of it."""
     async with conn.transaction():
         status = await conn.execute(
-            queries.match_staging(ref.feed), ref.id, rules.region_like(ref.region_code), timeout=BATCH_STATEMENT_TIMEOUT_S
+            queries.match_staging(ref.feed),
+            ref.id,
+            rules.region_like(ref.region_code),
+            timeout=BATCH_STATEMENT_TIMEOUT_S,
         )
         matched = int(status.split()[-1])
         if ref.feed is FeedCode.negative_list:
             await conn.execute(queries.REPLACE_NEGATIVE_LIST_ENTRIES, ref.id, ref.region_code, ref.period)
-            await conn.execute(queries.INSERT_NEGATIVE_LIST_ENTRIES, ref.id, ref.period, timeout=BATCH_STATEMENT_TIMEOUT_S)
+            await conn.execute(
+                queries.INSERT_NEGATIVE_LIST_ENTRIES, ref.id, ref.period, timeout=BATCH_STATEMENT_TIMEOUT_S
+            )
             alerts = 0
         else:
             alerts = await evaluate_batch(conn, ref)

@@ -143,7 +143,7 @@ LIMIT $2
 """
 # Taking a candidate's lock proves no run holds it; it is let go at once.
 LOCK_IDLE_BATCHES = f"""
-SELECT id FROM unnest($1::bigint[]) AS id WHERE pg_try_advisory_lock({BATCH_LOCK_KEY.format('id')})
+SELECT id FROM unnest($1::bigint[]) AS id WHERE pg_try_advisory_lock({BATCH_LOCK_KEY.format("id")})
 """
 UNLOCK_BATCHES = f"SELECT pg_advisory_unlock({BATCH_LOCK_KEY.format('id')}) FROM unnest($1::bigint[]) AS id"
 

@@ -61,9 +61,7 @@ async def get_batch(batch_id: PathId, conn: Conn, principal: Caller) -> FeedBatc
 
 
 @get("/feeds/batches/{batch_id:int}/rejects.csv", operation_id="DownloadFeedBatchRejects")
-async def download_rejects(
-    batch_id: PathId, request: Request[Any, Any, Any], conn: Conn, principal: Caller
-) -> Stream:
+async def download_rejects(batch_id: PathId, request: Request[Any, Any, Any], conn: Conn, principal: Caller) -> Stream:
     """行号, 列, 值 (masked), 原因 — UTF-8 with a BOM, for Excel."""
     require_role(principal, rules.READERS)
     await service.get_batch(conn, principal, batch_id)

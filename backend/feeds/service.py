@@ -49,7 +49,9 @@ def process_job_id(settings: Settings, batch_id: int, *, sweep: bool = False) ->
 
 
 async def enqueue_batch(redis: ArqRedis, settings: Settings, batch_id: int, *, sweep: bool = False) -> bool:
-    return await enqueue_after_commit(redis, PROCESS_JOB, batch_id, _job_id=process_job_id(settings, batch_id, sweep=sweep))
+    return await enqueue_after_commit(
+        redis, PROCESS_JOB, batch_id, _job_id=process_job_id(settings, batch_id, sweep=sweep)
+    )
 
 
 # Scope -----------------------------------------------------------------------------------------
@@ -156,8 +158,13 @@ async def store_batch(
             "feed_batch.upload" if created else "feed_batch.retry",
             "feed_batch",
             batch_id,
-            {"feed": new.feed.value, "region_code": new.region_code, "period": rules.period_label(new.period),
-             "source": new.source.value, "size_bytes": new.size_bytes},
+            {
+                "feed": new.feed.value,
+                "region_code": new.region_code,
+                "period": rules.period_label(new.period),
+                "source": new.source.value,
+                "size_bytes": new.size_bytes,
+            },
         )
     return batch_id, created, True
 
@@ -207,9 +214,7 @@ async def get_batch_unscoped(conn: asyncpg.Connection, batch_id: int) -> FeedBat
     return batch_view(row)
 
 
-async def list_batches(
-    conn: asyncpg.Connection, principal: Principal, page: int, page_size: int
-) -> FeedBatchPage:
+async def list_batches(conn: asyncpg.Connection, principal: Principal, page: int, page_size: int) -> FeedBatchPage:
     """The batches the caller may see, newest first."""
     scope = (principal.region_like, await _feeds_in_view(conn, principal))
     rows = await conn.fetch(queries.LIST_BATCHES_IN_SCOPE, *scope, page_size, (page - 1) * page_size)
@@ -238,7 +243,8 @@ async def enqueue_lost_batches(pool: asyncpg.Pool, redis: ArqRedis, settings: Se
     was down, or its worker was killed). Returns how many."""
     async with pool.acquire() as conn:
         candidates = [
-            r["id"] for r in await conn.fetch(queries.LIST_LOST_BATCH_CANDIDATES, float(rules.QUEUED_LOST_AFTER_S), limit)
+            r["id"]
+            for r in await conn.fetch(queries.LIST_LOST_BATCH_CANDIDATES, float(rules.QUEUED_LOST_AFTER_S), limit)
         ]
         if not candidates:
             return 0

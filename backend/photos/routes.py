@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from backend.deps import Caller, Conn, PathId, PUBLIC, RedisDep, SettingsDep, StorageDep
+from backend.deps import PUBLIC, Caller, Conn, PathId, RedisDep, SettingsDep, StorageDep
 from backend.photos import rules, service
 from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList

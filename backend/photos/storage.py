@@ -23,7 +23,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.settings import Settings
 
-
 COPY_BLOCK_BYTES = 1024 * 1024  # a file goes in and out in blocks of this size
 
 
