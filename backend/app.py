@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from backend import db
 from backend.accounts.revocations import Revocations
 from backend.accounts.routes import router as accounts_router
+from backend.alerts.routes import router as alerts_router
 from backend.applications.routes import router as applications_router
 from backend.audit.routes import router as audit_router
 from backend.boundary import check_request
@@ -51,6 +52,7 @@ ROUTE_HANDLERS = [
     audit_router,
     staff_router,
     feeds_router,
+    alerts_router,
 ]
 
 
