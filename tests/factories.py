@@ -210,11 +210,16 @@ async def make_world(pool: asyncpg.Pool, pii: Pii, settings: Settings) -> World:
     return world
 
 
-def xlsx(rows: list[list[object]]) -> bytes:
-    """An XLSX workbook whose first sheet holds these rows, as Excel would save it."""
+def xlsx(rows: list[list[object]], *, more_sheets: dict[str, list[list[object]]] | None = None) -> bytes:
+    """An XLSX workbook whose first sheet holds these rows (and further sheets by name), as
+    Excel would save it."""
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
+    for title, sheet_rows in (more_sheets or {}).items():
+        sheet = book.create_sheet(title)
+        for row in sheet_rows:
+            sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
