@@ -100,40 +100,11 @@ DATE_ALIASES = ("日期", "发生日期", "变动日期", "登记日期")
 SPECS: dict[FeedCode, FeedSpec] = {
     FeedCode.medical: FeedSpec(
         (
-            _field(
-                "period_start",
-                "开始日期",
-                "period_start",
-                cells.date,
-                "就诊日期",
-                "入院日期",
-                "起始日期",
-                "费用开始日期",
-            ),
-            _field(
-                "period_end", "结束日期", "period_end", cells.date, "出院日期", "结算日期", "截止日期", "费用结束日期"
-            ),
+            _field("period_start", "开始日期", "period_start", cells.date, "就诊日期", "入院日期", "起始日期", "费用开始日期"),
+            _field("period_end", "结束日期", "period_end", cells.date, "出院日期", "结算日期", "截止日期", "费用结束日期"),
             _field("total_cost", "总费用", "total_cost_fen", cells.amount_fen, "医疗总费用", "费用总额", "总金额"),
-            _field(
-                "reimbursed",
-                "报销金额",
-                "reimbursed_fen",
-                cells.amount_fen,
-                "医保报销",
-                "统筹支付",
-                "基金支付",
-                "报销总额",
-            ),
-            _field(
-                "out_of_pocket",
-                "个人自付",
-                "out_of_pocket_fen",
-                cells.amount_fen,
-                "自付金额",
-                "个人负担",
-                "个人支付",
-                "自付费用",
-            ),
+            _field("reimbursed", "报销金额", "reimbursed_fen", cells.amount_fen, "医保报销", "统筹支付", "基金支付", "报销总额"),
+            _field("out_of_pocket", "个人自付", "out_of_pocket_fen", cells.amount_fen, "自付金额", "个人负担", "个人支付", "自付费用"),
         ),
         (
             RowCheck("period_end", ("period_start", "period_end"), _not_before("结束日期", "开始日期")),
@@ -160,15 +131,7 @@ SPECS: dict[FeedCode, FeedSpec] = {
     FeedCode.housing: FeedSpec(
         (
             _field("address", "地址", "address", cells.text(), "住址", "房屋地址", "房屋坐落"),
-            _field(
-                "appraisal_grade",
-                "鉴定等级",
-                "appraisal_grade",
-                cells.housing_grade,
-                "危房等级",
-                "安全等级",
-                "房屋等级",
-            ),
+            _field("appraisal_grade", "鉴定等级", "appraisal_grade", cells.housing_grade, "危房等级", "安全等级", "房屋等级"),
             _field("appraisal_date", "鉴定日期", "appraisal_date", cells.date, "评定日期", *DATE_ALIASES),
         ),
     ),
@@ -182,9 +145,7 @@ SPECS: dict[FeedCode, FeedSpec] = {
     FeedCode.employment: FeedSpec(
         (
             _field("status", "就业状态", "status", cells.choice(cells.EMPLOYMENT_STATUSES), "就业状况", "状态"),
-            _field(
-                "monthly_income", "月收入", "monthly_income_fen", cells.amount_fen, "月工资", "月均收入", required=False
-            ),
+            _field("monthly_income", "月收入", "monthly_income_fen", cells.amount_fen, "月工资", "月均收入", required=False),
             _field("date", "日期", "event_date", cells.date, *DATE_ALIASES[1:]),
         ),
     ),
@@ -203,16 +164,7 @@ SPECS: dict[FeedCode, FeedSpec] = {
     ),
     FeedCode.water: FeedSpec(
         (
-            _field(
-                VILLAGE_CODE,
-                "村代码",
-                "village_code",
-                cells.village_code,
-                "行政村代码",
-                "村级代码",
-                "区划代码",
-                required=False,
-            ),
+            _field(VILLAGE_CODE, "村代码", "village_code", cells.village_code, "行政村代码", "村级代码", "区划代码", required=False),
             _field("issue", "问题", "issue", cells.text(), "问题描述", "饮水问题", "存在问题"),
             _field("date", "日期", "event_date", cells.date, *DATE_ALIASES[1:]),
         ),
@@ -221,36 +173,9 @@ SPECS: dict[FeedCode, FeedSpec] = {
     ),
     FeedCode.negative_list: FeedSpec(
         (
-            _field(
-                "kind",
-                "类型",
-                "kind",
-                cells.choice(cells.NEGATIVE_LIST_KINDS),
-                "清单类型",
-                "负面清单类型",
-                "资产类型",
-                "类别",
-            ),
-            _field(
-                "source_department",
-                "来源部门",
-                "source_department",
-                cells.text(50),
-                "数据来源",
-                "提供部门",
-                required=False,
-            ),
-            _field(
-                "description",
-                "说明",
-                "description",
-                cells.text(),
-                "描述",
-                "资产描述",
-                "详情",
-                "持有情况",
-                required=False,
-            ),
+            _field("kind", "类型", "kind", cells.choice(cells.NEGATIVE_LIST_KINDS), "清单类型", "负面清单类型", "资产类型", "类别"),
+            _field("source_department", "来源部门", "source_department", cells.text(50), "数据来源", "提供部门", required=False),
+            _field("description", "说明", "description", cells.text(), "描述", "资产描述", "详情", "持有情况", required=False),
             _field("amount", "金额", "amount_fen", cells.amount_fen, "资产金额", "存款金额", required=False),
         ),
         fills=(

@@ -210,3 +210,4 @@ def _reason(text: str, exc: CellError) -> str:
 
 def _reject(row_no: int, key: str, text: str, reason: str) -> FeedReject:
     return FeedReject(row_no, key, cells.reject_value(text, id_column=key == ID_NUMBER.key), reason)
+
