@@ -113,7 +113,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 ELSE to_char(fen / 100.0, 'FM999,999,999,999,990.00') END
 $$;
 
--- A rule's template with each {key} replaced by args->>key.
+-- A rule's template with each {key} replaced by args->>key (a null leaves the {key} showing).
 CREATE FUNCTION alerts_render(template text, args jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -121,7 +121,7 @@ DECLARE
     v text;
     rendered text := template;
 BEGIN
-    FOR k, v IN SELECT key, value FROM jsonb_each_text(args) LOOP
+    FOR k, v IN SELECT key, value FROM jsonb_each_text(args) WHERE value IS NOT NULL LOOP
         rendered := replace(rendered, '{' || k || '}', v);
     END LOOP;
     RETURN rendered;

@@ -76,8 +76,9 @@ SELECT x.household_id, x.person_id, x.rule_code, x.period, x.risk_type, x.level,
        x.applied || jsonb_build_object('crossed', x.crossed),
        alerts_render(
            CASE WHEN x.level = 'red' THEN coalesce(x.why_template_red, x.why_template) ELSE x.why_template END,
-           x.args || jsonb_build_object('threshold',
-               CASE x.unit WHEN 'fen' THEN alerts_yuan(x.crossed) ELSE x.crossed::text END)),
+           CASE WHEN x.crossed IS NULL THEN x.args
+                ELSE x.args || jsonb_build_object('threshold',
+                    CASE x.unit WHEN 'fen' THEN alerts_yuan(x.crossed) ELSE x.crossed::text END) END),
        $1
 FROM crossed x
 -- An open alert of the rule at the same or a higher level already speaks for the person.
