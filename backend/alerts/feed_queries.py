@@ -130,7 +130,8 @@ SELECT 'YB-03', s.household_id, s.person_id, $2::date, s.fen * 100.0 / inc.net_f
        jsonb_build_object('out_of_pocket_12m_fen', s.fen, 'months_reported', s.months,
                           'income_year', inc.year, 'household_net_income_fen', inc.net_fen),
        jsonb_build_object('amount', alerts_yuan(s.fen), 'income', alerts_yuan(inc.net_fen), 'year', inc.year,
-                          'ratio', regexp_replace(to_char(trunc(s.fen * 100.0 / inc.net_fen, 1), 'FM99999990.0'), '\\.0$', ''))
+                          'ratio', regexp_replace(to_char(trunc(s.fen * 100.0 / inc.net_fen, 1), 'FM99999990.0'),
+                                                  '\\.0$', ''))
 FROM sums s
 JOIN households h ON h.id = s.household_id
 JOIN {_LATEST_INCOME.format(on="$2::date")} ON inc.net_fen > 0
@@ -197,7 +198,7 @@ _EMPLOYMENT = _PER_PERSON.format(
     SELECT p.id
     FROM persons p
     WHERE p.household_id = f.household_id AND p.labour_capacity <> 'none'
-      AND {_WORKING_AGE.format(on='f.event_date')}
+      AND {_WORKING_AGE.format(on="f.event_date")}
     ORDER BY p.employment IN ('migrant_work', 'local_work', 'public_post') DESC NULLS LAST,
              p.relation = 'head' DESC, p.relation = 'spouse' DESC, p.birth_date, p.id
     LIMIT 1
@@ -220,8 +221,7 @@ _DEATH = _PER_PERSON.format(
 # New 临时救助 (MZ-01); 低保 / 特困 starting for a household not monitored (MZ-02). $5.
 _WELFARE = _PER_PERSON.format(
     table="feed_rows_welfare",
-    rule="CASE WHEN f.kind = 'temporary_relief' THEN 'MZ-01' "
-    "WHEN h.monitoring_status <> 'monitoring' THEN 'MZ-02' END",
+    rule="CASE WHEN f.kind = 'temporary_relief' THEN 'MZ-01' WHEN h.monitoring_status <> 'monitoring' THEN 'MZ-02' END",
     evidence="jsonb_build_object('kind', f.kind, 'start_date', f.start_date, 'end_date', f.end_date, "
     "'amount_fen', f.amount_fen, 'id_number_masked', f.id_number_masked, 'row_no', f.row_no)",
     args="jsonb_build_object('date', f.start_date, 'amount', alerts_yuan(f.amount_fen), "

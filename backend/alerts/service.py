@@ -104,9 +104,7 @@ async def _raise(
     thresholds: list[rules.Threshold],
     *extra: object,
 ) -> list[int]:
-    applied = [
-        {"code": t.code, "value": t.value, "red_value": t.red_value, "applied": t.applied()} for t in thresholds
-    ]
+    applied = [{"code": t.code, "value": t.value, "red_value": t.red_value, "applied": t.applied()} for t in thresholds]
     rows = await conn.fetch(
         sql, batch_id, period, msgspec.json.encode(applied).decode(), list(rules.OPEN_STATUSES), *extra
     )

@@ -40,7 +40,9 @@ async def raised(feeds: Feeds) -> list[tuple[str, str, int]]:
 async def test_education(feeds: Feeds, stage: str, status: str, expected: list[tuple[str, str]]) -> None:
     household = feeds.world.households["a1a"]
     child = household.id_numbers[2]
-    await feeds.batch(FeedCode.education, [{"id_number": child, "stage": stage, "status": status, "event_date": day("2026-09-15")}])
+    await feeds.batch(
+        FeedCode.education, [{"id_number": child, "stage": stage, "status": status, "event_date": day("2026-09-15")}]
+    )
     assert [(code, level) for code, level, _ in await raised(feeds)] == expected
     if expected:
         [alert] = await feeds.alerts()
@@ -56,8 +58,12 @@ async def test_education(feeds: Feeds, stage: str, status: str, expected: list[t
 @pytest.mark.parametrize(("grade", "level"), [("A", None), ("B", None), ("C", "red"), ("D", "red")])
 async def test_housing(feeds: Feeds, grade: str, level: str | None) -> None:
     household = feeds.world.households["a1a"]
-    row = {"id_number": household.id_numbers[0], "address": "甲一村3组", "appraisal_grade": grade,
-           "appraisal_date": day("2026-10-08")}
+    row = {
+        "id_number": household.id_numbers[0],
+        "address": "甲一村3组",
+        "appraisal_grade": grade,
+        "appraisal_date": day("2026-10-08"),
+    }
     await feeds.batch(FeedCode.housing, [row])
     alerts = await feeds.alerts()
     assert [a["level"] for a in alerts] == ([level] if level else [])
@@ -141,8 +147,12 @@ async def test_no_labour_capacity_is_no_main_earner(feeds: Feeds) -> None:
 
 async def test_employed_rows_raise_nothing(feeds: Feeds) -> None:
     household = feeds.world.households["a1a"]
-    row = {"id_number": household.id_numbers[0], "status": "employed", "monthly_income_fen": 350_000,
-           "event_date": day("2026-10-01")}
+    row = {
+        "id_number": household.id_numbers[0],
+        "status": "employed",
+        "monthly_income_fen": 350_000,
+        "event_date": day("2026-10-01"),
+    }
     await feeds.batch(FeedCode.employment, [row])
     assert await feeds.alerts() == []
 
@@ -156,8 +166,14 @@ def loss(id_number: str, amount: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     ("amount", "level"),
-    [("4999.99", None), ("5000", "yellow"), ("5000.01", "yellow"), ("19999.99", "yellow"), ("20000", "red"),
-     ("20000.01", "red")],
+    [
+        ("4999.99", None),
+        ("5000", "yellow"),
+        ("5000.01", "yellow"),
+        ("19999.99", "yellow"),
+        ("20000", "red"),
+        ("20000.01", "red"),
+    ],
 )
 async def test_disaster(feeds: Feeds, amount: str, level: str | None) -> None:
     household = feeds.world.households["a1a"]
@@ -177,13 +193,16 @@ async def test_disaster_losses_add_up_and_explain(feeds: Feeds) -> None:
 # --- civil registry -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("birth", "alert"), [("1966-10-06", True), ("1966-10-05", False), ("2010-10-05", True),
-                                              ("2010-10-06", False)])
+@pytest.mark.parametrize(
+    ("birth", "alert"), [("1966-10-06", True), ("1966-10-05", False), ("2010-10-05", True), ("2010-10-06", False)]
+)
 async def test_death_of_a_working_age_member(feeds: Feeds, birth: str, alert: bool) -> None:
     household = feeds.world.households["a1a"]
     await set_birth(feeds, household.member_ids[1], birth)
-    await feeds.batch(FeedCode.civil_registry, [{"id_number": household.id_numbers[1], "event": "death",
-                                                 "event_date": day("2026-10-05")}])
+    await feeds.batch(
+        FeedCode.civil_registry,
+        [{"id_number": household.id_numbers[1], "event": "death", "event_date": day("2026-10-05")}],
+    )
     assert [(a["rule_code"], a["level"], a["risk_type"]) for a in await feeds.alerts()] == (
         [("GA-01", "red", "accident")] if alert else []
     )
@@ -209,8 +228,9 @@ def welfare(id_number: str, kind: str, start: str) -> dict[str, object]:
     return {"id_number": id_number, "kind": kind, "start_date": day(start), "end_date": None, "amount_fen": 150_000}
 
 
-@pytest.mark.parametrize(("start", "expected"), [("2026-10-31", True), ("2026-08-01", True), ("2026-07-31", False),
-                                                 ("2026-11-01", False)])
+@pytest.mark.parametrize(
+    ("start", "expected"), [("2026-10-31", True), ("2026-08-01", True), ("2026-07-31", False), ("2026-11-01", False)]
+)
 async def test_new_temporary_relief(feeds: Feeds, start: str, expected: bool) -> None:
     household = feeds.world.households["a1a"]
     await feeds.batch(FeedCode.welfare, [welfare(household.id_numbers[0], "temporary_relief", start)])
@@ -231,8 +251,13 @@ async def test_dibao_or_tekun_for_a_household_not_monitored(feeds: Feeds, status
         household.id,
         status,
     )
-    await feeds.batch(FeedCode.welfare, [welfare(household.id_numbers[0], "dibao", "2026-10-01"),
-                                         welfare(household.id_numbers[1], "tekun", "2026-10-01")])
+    await feeds.batch(
+        FeedCode.welfare,
+        [
+            welfare(household.id_numbers[0], "dibao", "2026-10-01"),
+            welfare(household.id_numbers[1], "tekun", "2026-10-01"),
+        ],
+    )
     alerts = await feeds.alerts()
     assert [a["rule_code"] for a in alerts] == (["MZ-02", "MZ-02"] if expected else [])
     if expected:
@@ -276,23 +301,38 @@ async def test_unmatched_rows_raise_nothing(feeds: Feeds) -> None:
     from tests.factories import make_id_number
 
     stranger = make_id_number()
-    await feeds.batch(FeedCode.education, [{"id_number": stranger, "stage": "compulsory", "status": "dropout",
-                                            "event_date": day("2026-10-01")}])
-    await feeds.batch(FeedCode.housing, [{"id_number": stranger, "address": "x", "appraisal_grade": "D",
-                                          "appraisal_date": day("2026-10-01")}])
+    await feeds.batch(
+        FeedCode.education,
+        [{"id_number": stranger, "stage": "compulsory", "status": "dropout", "event_date": day("2026-10-01")}],
+    )
+    await feeds.batch(
+        FeedCode.housing,
+        [{"id_number": stranger, "address": "x", "appraisal_grade": "D", "appraisal_date": day("2026-10-01")}],
+    )
     assert await feeds.alerts() == []
 
 
 async def test_a_negative_list_batch_raises_nothing(feeds: Feeds) -> None:
     household = feeds.world.households["a1a"]
-    _, count = await feeds.batch(FeedCode.negative_list, [{"id_number": household.id_numbers[0], "kind": "vehicle",
-                                                           "source_department": "车管", "description": "小型轿车"}])
+    _, count = await feeds.batch(
+        FeedCode.negative_list,
+        [
+            {
+                "id_number": household.id_numbers[0],
+                "kind": "vehicle",
+                "source_department": "车管",
+                "description": "小型轿车",
+            }
+        ],
+    )
     assert count == 0
 
 
 async def test_no_clear_id_number_reaches_an_alert(feeds: Feeds) -> None:
     household = feeds.world.households["a1a"]
-    rows = [{"id_number": n, "stage": "compulsory", "status": "dropout", "event_date": PERIOD} for n in household.id_numbers]
+    rows = [
+        {"id_number": n, "stage": "compulsory", "status": "dropout", "event_date": PERIOD} for n in household.id_numbers
+    ]
     await feeds.batch(FeedCode.education, rows)
     text = await feeds.pool.fetchval("SELECT string_agg(a::text, ' ') FROM alerts a")
     assert text and "********" in text
