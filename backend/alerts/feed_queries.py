@@ -45,12 +45,16 @@ LATERAL (
 
 _OPEN = "o.status = ANY($4::text[])"
 
+# The first tier of a threshold rule, for a candidate query to keep only rows that can reach it
+# (building the evidence of every row that cannot was most of a large batch's time).
+_FIRST_TIER = "(SELECT min(a.value) FROM applied a WHERE a.code IN ({codes}))"
+
 RAISE = f"""
-WITH candidates AS ({{candidates}}),
-applied AS (
+WITH applied AS (
     SELECT t.code, t.value, t.red_value, t.applied
     FROM jsonb_to_recordset($3::text::jsonb) AS t (code text, value bigint, red_value bigint, applied jsonb)
 ),
+candidates AS ({{candidates}}),
 leveled AS (
     SELECT c.rule_code, c.household_id, c.person_id, c.period, c.evidence, c.args,
            r.risk_type, r.unit, r.why_template, r.why_template_red, a.applied,
@@ -125,6 +129,7 @@ SELECT CASE WHEN h.category = 'lifted' OR h.monitoring_status = 'monitoring' THE
        jsonb_build_object('amount', alerts_yuan(s.fen)) AS args
 FROM sums s
 JOIN households h ON h.id = s.household_id
+WHERE s.fen >= {_FIRST_TIER.format(codes="'YB-01', 'YB-02'")}
 UNION ALL
 SELECT 'YB-03', s.household_id, s.person_id, $2::date, s.fen * 100.0 / inc.net_fen,
        jsonb_build_object('out_of_pocket_12m_fen', s.fen, 'months_reported', s.months,
@@ -134,7 +139,8 @@ SELECT 'YB-03', s.household_id, s.person_id, $2::date, s.fen * 100.0 / inc.net_f
                                                   '\\.0$', ''))
 FROM sums s
 JOIN households h ON h.id = s.household_id
-JOIN {_LATEST_INCOME.format(on="$2::date")} ON inc.net_fen > 0
+JOIN {_LATEST_INCOME.format(on="$2::date")}
+  ON inc.net_fen > 0 AND s.fen * 100 >= {_FIRST_TIER.format(codes="'YB-03'")} * inc.net_fen
 """
 
 # --- one row, one person ------------------------------------------------------------------------
@@ -232,7 +238,7 @@ _WELFARE = _PER_PERSON.format(
 )
 
 # Losses of one person in the batch add up.
-_DISASTER = """
+_DISASTER = f"""
 SELECT 'YJ-01' AS rule_code, f.household_id, f.person_id, $2::date AS period, sum(f.loss_fen)::numeric AS measure,
        jsonb_build_object('loss_fen', sum(f.loss_fen), 'events', count(*),
                           'disaster_types', jsonb_agg(DISTINCT f.disaster_type), 'last_date', max(f.event_date),
@@ -242,6 +248,7 @@ SELECT 'YJ-01' AS rule_code, f.household_id, f.person_id, $2::date AS period, su
 FROM feed_rows_disaster f
 WHERE f.batch_id = $1 AND f.person_id IS NOT NULL
 GROUP BY f.household_id, f.person_id
+HAVING sum(f.loss_fen) >= {_FIRST_TIER.format(codes="'YJ-01'")}
 """
 
 # A household's own issue (SL-01, on the person named) and its village's (SL-02, on the head of
@@ -282,6 +289,7 @@ JOIN persons head ON head.household_id = h.id AND head.relation = 'head'
 CROSS JOIN {_LATEST_INCOME.format(on="$2::date")}
 JOIN monitoring_thresholds t
   ON t.year = inc.year AND t.province_code = rpad(left(h.village_code, 2), 12, '0')
+ AND inc.per_capita_fen * 100 <= {_FIRST_TIER.format(codes="'SR-01'")} * t.per_capita_fen
 WHERE {{households}}
 """
 
