@@ -37,8 +37,8 @@ async def list_alerts(
     conn: Conn,
     principal: Caller,
     level: FromQuery[AlertLevel | None] = None,
-    rule: FromQuery[Annotated[str, QueryParameter(pattern=_RULE)] | None] = None,
-    village: FromQuery[Annotated[str, QueryParameter(pattern=_REGION)] | None] = None,
+    rule: Annotated[str | None, QueryParameter(pattern=_RULE)] = None,
+    village: Annotated[str | None, QueryParameter(pattern=_REGION)] = None,
     status: FromQuery[AlertStatus | None] = None,
     page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
@@ -55,7 +55,7 @@ async def list_alerts(
 async def summarise_lights(
     conn: Conn,
     principal: Caller,
-    region: FromQuery[Annotated[str, QueryParameter(pattern=_REGION)] | None] = None,
+    region: Annotated[str | None, QueryParameter(pattern=_REGION)] = None,
 ) -> LightSummary:
     """Households per light (红黄绿) in each village of the region; default the caller's region."""
     require_role(principal, ALERT_READERS)
