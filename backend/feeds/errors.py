@@ -42,7 +42,11 @@ class FeedPeriodInFuture(Unprocessable):
 
 class FeedRegionInvalid(Unprocessable):
     def __init__(self, sent: str) -> None:
-        super().__init__(f"地区代码「{sent}」不对，应为 6 位县级代码或 12 位统计用区划代码")
+        super().__init__(
+            f"地区代码「{sent}」不对，应为 6 位县级代码或 12 位统计用区划代码"
+            if sent
+            else "请填写数据所属地区的代码（region_code）：6 位县级代码或 12 位统计用区划代码"
+        )
 
 
 class FeedRegionNotFound(Unprocessable):
