@@ -64,3 +64,20 @@ class PhotoLinkExpired(Forbidden):
 
 class PhotoStorageUnavailable(ServiceUnavailable):
     message = "照片存储暂时不可用，请稍后再试"
+
+
+# What an upload can answer besides the shared statuses, for the OpenAPI document.
+UPLOAD_ERRORS = (
+    PhotoFormInvalid,
+    PhotoUploadNotAllowed,
+    PhotoOwnerNotFound,
+    PhotoNotFound,
+    PhotoLimitReached,
+    PhotoTooLarge,
+    PhotoFileMissing,
+    PhotoFormatUnsupported,
+    PhotoDamaged,
+    PhotoPixelsTooMany,
+    PhotoOwnerKindNotReady,
+    PhotoStorageUnavailable,
+)

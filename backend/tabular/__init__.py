@@ -3,9 +3,10 @@ by column, Chinese or English headers, and writing CSV that Excel opens (reject 
 
 from backend.tabular.errors import ImportFileInvalid
 from backend.tabular.reading import Column, RawRow, decode, read_table
-from backend.tabular.writing import csv_bytes, csv_download, rejects_csv
+from backend.tabular.writing import CSV_MEDIA_TYPE, csv_bytes, csv_download, rejects_csv
 
 __all__ = [
+    "CSV_MEDIA_TYPE",
     "Column",
     "ImportFileInvalid",
     "RawRow",

@@ -12,6 +12,8 @@ from backend.tabular.reading import Column
 from schemas.base import ImportReject
 
 REJECTS_CSV_HEADER = ("行号", "列", "列名", "原因")
+# `media_type=` of a download route; litestar adds `charset=utf-8` to a text type itself.
+CSV_MEDIA_TYPE = "text/csv"
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -29,9 +31,9 @@ def rejects_csv(rejects: Iterable[ImportReject], columns: Sequence[Column]) -> b
 
 
 def csv_download(content: bytes, file_name: str) -> Response[bytes]:
-    """An attachment; litestar adds `charset=utf-8` to a text type itself."""
+    """An attachment, for Excel."""
     return Response(
         content,
-        media_type="text/csv",
+        media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"},
     )
