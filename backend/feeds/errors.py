@@ -93,3 +93,20 @@ UPLOAD_ERRORS = UploadErrors(
     file_missing=FeedFileMissing,
     second_file="一次只能上传一个文件",
 )
+
+# What an upload can answer besides the shared statuses, for the OpenAPI document.
+UPLOAD_REFUSALS = (
+    FeedFormInvalid,
+    FeedFileMissing,
+    FeedTooLarge,
+    FeedTypeUnknown,
+    FeedTypeNotAllowed,
+    FeedPeriodInvalid,
+    FeedPeriodTooEarly,
+    FeedPeriodInFuture,
+    FeedRegionInvalid,
+    FeedRegionNotFound,
+    FeedRegionOutOfScope,
+    FeedSheetInvalid,
+    FeedStorageUnavailable,
+)
