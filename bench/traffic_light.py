@@ -115,7 +115,7 @@ async def seed(conn: asyncpg.Connection, households: int, rows: int) -> int:
         SELECT $1, g + 1, p.id_number_bidx, p.id_number_masked, p.id, p.household_id, $2::date, $2::date + 30,
                amount * 2, amount, amount
         FROM generate_series(1, $3) AS g
-        JOIN persons p ON p.id = 1 + (g * 7919) % ($4 * 3)
+        JOIN persons p ON p.id = 1 + (g::bigint * 7919) % ($4 * 3)
         CROSS JOIN LATERAL (SELECT CASE WHEN g % 33 = 0 THEN 1200000 ELSE (g % 50) * 5000 END AS amount) a
         """,
         batch_id,
@@ -140,10 +140,12 @@ async def timed(label: str, repeat: int, call) -> None:  # type: ignore[no-untyp
 
 async def run(dsn: str, households: int, rows: int) -> None:
     await migrate(dsn)
+    loader = await asyncpg.connect(dsn)  # no statement timeout: seeding millions of rows takes minutes
+    start = time.perf_counter()
+    batch_id = await seed(loader, households, rows)
+    await loader.close()
     pool = await create_pool(dsn)
     async with pool.acquire() as conn:
-        start = time.perf_counter()
-        batch_id = await seed(conn, households, rows)
         print(f"seeded {households} households, {households * 3} persons, {rows} staged rows "
               f"in {time.perf_counter() - start:.1f} s")
         batch = BatchRef(id=batch_id, feed=FeedCode.medical, region_code=COUNTY, period=PERIOD)
