@@ -107,13 +107,14 @@ def _validate_ascii(value: str) -> str:
         raise InvalidIdNumber(BAD_FORMAT)
     if value[17] != ric.calc_check_digit(value):
         raise InvalidIdNumber(BAD_CHECK_DIGIT)
-    if not _birth_date_exists(value[6:14]) or not _region_existed(value[:6], value[6:10]):
+    if not birth_date_exists(value[6:14]) or not region_existed(value[:6], value[6:10]):
         raise InvalidIdNumber(BAD_BIRTH_OR_REGION)
     return value
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _birth_date_exists(yyyymmdd: str) -> bool:
+def birth_date_exists(yyyymmdd: str) -> bool:
+    """Whether eight ASCII digits are a calendar date (cached: a feed repeats them)."""
     try:
         dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
     except ValueError:
@@ -122,7 +123,8 @@ def _birth_date_exists(yyyymmdd: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _region_existed(region: str, year: str) -> bool:
+def region_existed(region: str, year: str) -> bool:
+    """Whether a six-digit region code was in use in that year, as stdnum's table says (cached)."""
     try:
         ric.get_birth_place(f"{region}{year}01010000")
     except (stdnum_errors.InvalidComponent, KeyError):  # KeyError: stdnum's entry has no county

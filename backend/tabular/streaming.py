@@ -31,6 +31,7 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97–2003 (.xls), an OLE file: not read
 # The encoding is decided on the first block that is not plain ASCII (where GBK and UTF-8 agree).
 SNIFF_BYTES = 1 << 20
 DELIMITER_SNIFF_LINES = 20
+LINE_SAMPLE_CHARS = 64 * 1024  # how long a line is, for pieces of about so many lines
 # A header's decorations: a required-column star, a unit in brackets ("总费用（元）"), spaces.
 _HEADER_NOISE = re.compile(r"[*＊\s\u3000]|[（(][^）)]*[）)]")
 
@@ -59,19 +60,64 @@ def file_encoding(path: Path) -> str:
     return ENCODING_UTF8
 
 
-def csv_records(path: Path, encoding: str) -> Iterator[list[str]]:
+def csv_delimiter(path: Path, encoding: str) -> str:
+    """Tab when the first lines hold more tabs than commas, else comma."""
+    with path.open(encoding=encoding, errors="replace", newline="") as text:
+        head = list(itertools.islice(text, DELIMITER_SNIFF_LINES))
+    return "\t" if sum(line.count("\t") for line in head) > sum(line.count(",") for line in head) else ","
+
+
+def csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
     """The file's records, streamed. A byte the encoding cannot read becomes U+FFFD, so the row
     holding it is rejected rather than the file; a broken quote refuses the file."""
     with path.open(encoding=encoding, errors="replace", newline="") as text:
-        head = list(itertools.islice(text, DELIMITER_SNIFF_LINES))
-        delimiter = "\t" if sum(line.count("\t") for line in head) > sum(line.count(",") for line in head) else ","
-        reader = csv.reader(itertools.chain(head, text), delimiter=delimiter)
+        reader = csv.reader(text, delimiter=delimiter)
         try:
             yield from reader
         except csv.Error:
-            raise ImportFileInvalid(
-                f"文件第 {reader.line_num} 行附近无法读取（引号不配对？），请用表格软件重新导出"
-            ) from None
+            raise _broken_quote(reader.line_num) from None
+
+
+def csv_pieces(path: Path, encoding: str, delimiter: str, *, skip_records: int, piece_lines: int) -> Iterator[str]:
+    """The file after its first `skip_records` records, as text in pieces of about `piece_lines`
+    lines, each ending where a record ends (outside any quoted cell), for a column-wise CSV
+    reader. Decoding as csv_records does; a quote left open refuses the file."""
+    with path.open(encoding=encoding, errors="replace", newline="") as text:
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            for _ in itertools.islice(reader, skip_records):
+                pass
+        except csv.Error:
+            raise _broken_quote(reader.line_num) from None
+        line, carry = reader.line_num, text.read(LINE_SAMPLE_CHARS)
+        piece_chars = max(LINE_SAMPLE_CHARS, piece_lines * len(carry) // max(carry.count("\n"), 1))
+        while block := text.read(piece_chars):
+            block = carry + block
+            cut = _after_last_record(block)
+            if cut < 0:
+                if len(block) > piece_chars + csv.field_size_limit():  # where the csv module gives up
+                    raise _broken_quote(line + 1)
+                carry = block
+                continue
+            yield block[:cut]
+            line, carry = line + block.count("\n", 0, cut), block[cut:]
+        if carry.count('"') % 2:
+            raise _broken_quote(line + 1)
+        if carry:
+            yield carry
+
+
+def _after_last_record(block: str) -> int:
+    """Where the last record ending in `block` ends: after a newline with an even number of
+    quotes before it (RFC 4180 doubles a quote inside a quoted cell); -1 when none does."""
+    cut = block.rfind("\n")
+    while cut >= 0 and block.count('"', 0, cut) % 2:
+        cut = block.rfind("\n", 0, cut)
+    return cut + 1 if cut >= 0 else -1
+
+
+def _broken_quote(line: int) -> ImportFileInvalid:
+    return ImportFileInvalid(f"文件第 {line} 行附近无法读取（引号不配对？），请用表格软件重新导出")
 
 
 def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
