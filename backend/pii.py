@@ -50,6 +50,7 @@ class Pii:
     def __init__(self, encryption_key: bytes, index_key: bytes) -> None:
         self._aead = AESGCM(encryption_key)
         self._inner, self._outer = _keyed_states(index_key)
+        self._kinds: dict[bytes, hashlib._Hash] = {}  # the inner state with "kind:" hashed in
 
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -62,15 +63,29 @@ class Pii:
         return self._aead.decrypt(nonce, ciphertext, context or None).decode()
 
     def blind_index(self, value: str, *, kind: bytes) -> bytes:
-        # `kind` separates ID numbers from phones so equal strings never share an index.
-        inner = self._inner.copy()
-        inner.update(kind + b":" + value.encode())
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+        return self._indexes([value], kind)[0]
 
     def id_index(self, id_number: str) -> bytes:
-        return self.blind_index(id_number, kind=b"ric")
+        return self._indexes([id_number], b"ric")[0]
+
+    def id_indexes(self, id_numbers: list[str]) -> list[bytes]:
+        """id_index of each, in order (a feed's worth at a time)."""
+        return self._indexes(id_numbers, b"ric")
+
+    def _indexes(self, values: list[str], kind: bytes) -> list[bytes]:
+        # `kind` separates ID numbers from phones so equal strings never share an index.
+        if (prefixed := self._kinds.get(kind)) is None:
+            prefixed = self._kinds[kind] = self._inner.copy()
+            prefixed.update(kind + b":")
+        outer = self._outer
+        indexes = []
+        for value in values:
+            inner = prefixed.copy()
+            inner.update(value.encode())
+            digest = outer.copy()
+            digest.update(inner.digest())
+            indexes.append(digest.digest())
+        return indexes
 
     def phone_index(self, phone: str) -> bytes:
         return self.blind_index(phone, kind=b"phone")

@@ -80,9 +80,11 @@ def _parse(frame: pl.DataFrame, names: list[str], parser: RowParser) -> tuple[li
 
 
 def _rows(fast: pl.DataFrame, fields: int, parser: RowParser) -> list[tuple]:
-    numbers = fast[f"{_VALUE}0"].to_list()
-    index = parser.id_index
-    indexes = [index(n) if n is not None else None for n in numbers]
+    numbers = fast[f"{_VALUE}0"]
+    if numbers.null_count():  # water: rows naming a village
+        indexes = [parser.pii.id_index(n) if n is not None else None for n in numbers.to_list()]
+    else:
+        indexes = parser.pii.id_indexes(numbers.to_list())
     masked = (fast[f"{_VALUE}0"].str.slice(0, 6) + "********" + fast[f"{_VALUE}0"].str.slice(14, 4)).to_list()
     columns = [fast[f"{_VALUE}{i + 1}"].to_list() for i in range(fields)]
     rows = list(zip(fast["row_no"].to_list(), indexes, masked, *columns, strict=True))

@@ -157,8 +157,8 @@ class RowParser:
     cells in the file's column order."""
 
     def __init__(self, spec: FeedSpec, keys: list[str | None], pii: Pii) -> None:
-        self.spec, self.keys, self.width = spec, keys, len(keys)
-        self.id_index = pii.id_index
+        self.spec, self.keys, self.width, self.pii = spec, keys, len(keys), pii
+        self._id_index = pii.id_index
 
         def at(key: str) -> int:
             return keys.index(key) if key in keys else _ABSENT
@@ -180,7 +180,7 @@ class RowParser:
         if id_text:
             try:
                 number = cells.id_number(id_text)
-                out: list[Cell] = [row_no, self.id_index(number), mask_id_number(number)]
+                out: list[Cell] = [row_no, self._id_index(number), mask_id_number(number)]
             except CellError as exc:
                 problems.append(_reject(row_no, ID_NUMBER.key, id_text, _reason(id_text, exc)))
                 out = [row_no, None, None]
