@@ -21,6 +21,7 @@ from backend.feeds import cells, columnar
 from backend.feeds.columns import ID_NUMBER, PERSON_OR_VILLAGE, SPECS, VILLAGE_CODE, FeedSpec
 from backend.pii import Pii, mask_id_number
 from backend.tabular import CellError, ImportFileInvalid, streaming
+from backend.tabular.errors import SheetNotFound
 from schemas.feeds import FeedCode
 
 HEADER_SCAN_ROWS = 20  # title rows above the header are common; twenty is more than any export has
@@ -93,7 +94,7 @@ def _rejecting() -> Iterator[None]:
     """The tabular reader's refusals as the batch's failure codes."""
     try:
         yield
-    except streaming.SheetNotFound as exc:
+    except SheetNotFound as exc:
         raise FeedFileRejected("feed_sheet_not_found", exc.message) from None
     except ImportFileInvalid as exc:
         raise FeedFileRejected("feed_file_unreadable", exc.message) from None

@@ -9,6 +9,7 @@ import codecs
 import csv
 import itertools
 import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,12 @@ from backend.tabular.reading import (
     ENCODING_UTF8_BOM,
     ENCODING_XLSX,
     XLSX_MAGIC,
+    XLSX_UNREADABLE,
     Column,
     cell_text,
     header_index,
+    openpyxl_records,
+    sheet_name,
 )
 
 ENCODING_GB18030 = "gb18030"
@@ -32,12 +36,11 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97–2003 (.xls), an OLE file: not read
 SNIFF_BYTES = 1 << 20
 DELIMITER_SNIFF_LINES = 20
 LINE_SAMPLE_CHARS = 64 * 1024  # how long a line is, for pieces of about so many lines
+# Sheets' XML beyond which calamine's in-memory sheet could pass ~500 MiB (1.7 bytes a byte of XML
+# with inline strings, more with shared ones; ~250,000 rows of 9 columns): streamed by openpyxl.
+XLSX_IN_MEMORY_MAX_XML_BYTES = 128 * 2**20
 # A header's decorations: a required-column star, a unit in brackets ("总费用（元）"), spaces.
 _HEADER_NOISE = re.compile(r"[*＊\s\u3000]|[（(][^）)]*[）)]")
-
-
-class SheetNotFound(ImportFileInvalid):
-    message = "XLSX 文件中没有指定的工作表"
 
 
 def file_encoding(path: Path) -> str:
@@ -121,22 +124,26 @@ def _broken_quote(line: int) -> ImportFileInvalid:
 
 
 def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
-    """The rows of the sheet named (default the first) as cell texts, from row 1. calamine holds
-    the sheet's values in memory (Rust-side, compact); see bench/feed_parse.py for the figures."""
+    """The rows of the sheet named (default the first) as cell texts, from row 1. calamine reads
+    ten times faster than openpyxl but holds the sheet in memory (about 80 bytes a cell), so a
+    workbook whose sheets' XML passes XLSX_IN_MEMORY_MAX_XML_BYTES is streamed by openpyxl."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml_bytes = sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/"))
+    except (zipfile.BadZipFile, OSError):
+        raise ImportFileInvalid(XLSX_UNREADABLE) from None
+    if xml_bytes > XLSX_IN_MEMORY_MAX_XML_BYTES:
+        yield from openpyxl_records(path, sheet)
+        return
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError):
-        raise ImportFileInvalid("无法读取该 XLSX 文件，请用表格软件重新保存后上传") from None
+        raise ImportFileInvalid(XLSX_UNREADABLE) from None
     with book:
-        names = book.sheet_names
-        if sheet is not None and sheet not in names:
-            raise SheetNotFound(f"文件中没有名为「{sheet}」的工作表，现有工作表：{'、'.join(names)}")
-        if not names:
-            raise ImportFileInvalid("XLSX 文件中没有工作表")
         try:
-            rows = book.get_sheet_by_name(sheet or names[0])
+            rows = book.get_sheet_by_name(sheet_name(book.sheet_names, sheet))
         except CalamineError:
-            raise ImportFileInvalid("无法读取该 XLSX 文件的工作表，请用表格软件重新保存后上传") from None
+            raise ImportFileInvalid(XLSX_UNREADABLE) from None
         for values in rows.iter_rows():  # from row 1, empty leading rows included
             yield [cell_text(v) for v in values]
 

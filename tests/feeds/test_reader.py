@@ -90,7 +90,10 @@ def test_utf8_with_bom_english_keys_and_tabs_read_alike(tmp_path: Path) -> None:
     ]
 
 
-def test_xlsx_typed_cells_and_a_named_sheet(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_memory", [True, False])  # calamine, or openpyxl for a huge sheet
+def test_xlsx_typed_cells_and_a_named_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool) -> None:
+    if not in_memory:
+        monkeypatch.setattr(streaming, "XLSX_IN_MEMORY_MAX_XML_BYTES", 0)
     number = make_id_number()
     path = tmp_path / "feed.xlsx"
     cover = [["封面"]]
