@@ -50,6 +50,7 @@ class Pii:
     def __init__(self, encryption_key: bytes, index_key: bytes) -> None:
         self._aead = AESGCM(encryption_key)
         self._inner, self._outer = _keyed_states(index_key)
+        self._kinds: dict[bytes, hashlib._Hash] = {}  # the inner state with "kind:" hashed in
 
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -62,15 +63,29 @@ class Pii:
         return self._aead.decrypt(nonce, ciphertext, context or None).decode()
 
     def blind_index(self, value: str, *, kind: bytes) -> bytes:
-        # `kind` separates ID numbers from phones so equal strings never share an index.
-        inner = self._inner.copy()
-        inner.update(kind + b":" + value.encode())
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+        return self._indexes([value], kind)[0]
 
     def id_index(self, id_number: str) -> bytes:
-        return self.blind_index(id_number, kind=b"ric")
+        return self._indexes([id_number], b"ric")[0]
+
+    def id_indexes(self, id_numbers: list[str]) -> list[bytes]:
+        """id_index of each, in order (a feed's worth at a time)."""
+        return self._indexes(id_numbers, b"ric")
+
+    def _indexes(self, values: list[str], kind: bytes) -> list[bytes]:
+        # `kind` separates ID numbers from phones so equal strings never share an index.
+        if (prefixed := self._kinds.get(kind)) is None:
+            prefixed = self._kinds[kind] = self._inner.copy()
+            prefixed.update(kind + b":")
+        outer = self._outer
+        indexes = []
+        for value in values:
+            inner = prefixed.copy()
+            inner.update(value.encode())
+            digest = outer.copy()
+            digest.update(inner.digest())
+            indexes.append(digest.digest())
+        return indexes
 
     def phone_index(self, phone: str) -> bytes:
         return self.blind_index(phone, kind=b"phone")
@@ -107,13 +122,14 @@ def _validate_ascii(value: str) -> str:
         raise InvalidIdNumber(BAD_FORMAT)
     if value[17] != ric.calc_check_digit(value):
         raise InvalidIdNumber(BAD_CHECK_DIGIT)
-    if not _birth_date_exists(value[6:14]) or not _region_existed(value[:6], value[6:10]):
+    if not birth_date_exists(value[6:14]) or not region_existed(value[:6], value[6:10]):
         raise InvalidIdNumber(BAD_BIRTH_OR_REGION)
     return value
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _birth_date_exists(yyyymmdd: str) -> bool:
+def birth_date_exists(yyyymmdd: str) -> bool:
+    """Whether eight ASCII digits are a calendar date (cached: a feed repeats them)."""
     try:
         dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
     except ValueError:
@@ -122,7 +138,8 @@ def _birth_date_exists(yyyymmdd: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _region_existed(region: str, year: str) -> bool:
+def region_existed(region: str, year: str) -> bool:
+    """Whether a six-digit region code was in use in that year, as stdnum's table says (cached)."""
     try:
         ric.get_birth_place(f"{region}{year}01010000")
     except (stdnum_errors.InvalidComponent, KeyError):  # KeyError: stdnum's entry has no county

@@ -1,14 +1,16 @@
 """Parsing a department feed (issue 15): a 1,000,000-row medical export as Excel on Chinese Windows
 saves it (GBK CSV, a title row above the headers, 1 % bad rows, one bad cell each), read by
-- `csv`: the csv module decoding GB 18030 and splitting rows, nothing else — the floor of reading;
-- `reader`: backend.feeds.reader, everything the worker does before COPY (ID checksum, birth date
-  and region, blind index, mask, dates, amounts in fen, cross-checks, rejects with reasons);
-- `polars`: the same checks column-wise in Polars (transcoded to UTF-8 first: Polars reads no GBK),
-  the blind index still one HMAC per row in Python, rows handed over as tuples like the reader's;
-  it builds no reject reasons (1 % of rows: the reader's row parser could give them cheaply);
-and a 1,000,000-row XLSX of the same feed read by python-calamine (what the reader uses) and by
-openpyxl in read-only mode, cells only, then by the reader. Each variant runs in its own process,
-so its peak memory (ru_maxrss) is its own. Files are generated once into --dir and reused.
+- `csv`: the csv module decoding GB 18030 and splitting rows, nothing else — the floor of reading
+  in Python;
+- `reader`: backend.feeds.reader as the worker uses it, everything before COPY (ID checksum, birth
+  date and region, blind index, mask, dates, amounts in fen, cross-checks, rejects with reasons):
+  Polars column-wise for the rows it is sure of, the row parser for the others;
+- `row-parser`: the same reader's row parser for every row (what XLSX gets);
+and a 1,000,000-row XLSX of the same feed: python-calamine and openpyxl in read-only mode, cells
+only, then the whole reader (`xlsx-reader`: streamed by openpyxl at this size, see
+streaming.XLSX_IN_MEMORY_MAX_XML_BYTES; `xlsx-reader-cal`: made to use calamine). Each variant runs in its own process, so its
+peak memory (ru_maxrss) is its own; CPU seconds (user + system, all threads) are shown beside the
+wall clock because the machine may be shared. Files are generated once into --dir and reused.
 
     .venv/bin/python bench/feed_parse.py [--rows 1000000] [--xlsx-rows 1000000] [--dir /tmp/fangpin-feed-bench]
 """
@@ -18,11 +20,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -31,10 +33,9 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
-from backend.feeds.columns import SPECS
 from backend.feeds.reader import open_feed
-from backend.pii import Pii, normalize_id_number
-from backend.tabular import header_index, streaming
+from backend.pii import Pii
+from backend.tabular import streaming
 from schemas.feeds import FeedCode
 
 REGIONS = ("430726", "430721", "430702", "430703")  # 石门县 and its neighbours in 常德
@@ -53,7 +54,7 @@ BAD_CELLS: tuple[tuple[int, Callable[[str], str]], ...] = (
     (6, lambda v: v + "5" if "." in v else v + ".125"),
     (7, lambda v: "１２３"),  # full-width digits
 )
-CHILD_VARIANTS = ("csv", "reader", "polars", "xlsx-calamine", "xlsx-openpyxl", "xlsx-reader")
+CHILD_VARIANTS = ("csv", "reader", "row-parser", "xlsx-calamine", "xlsx-openpyxl", "xlsx-reader", "xlsx-reader-cal")
 
 
 def _id_number(rng: random.Random) -> str:
@@ -132,83 +133,30 @@ def run_csv(path: Path) -> dict[str, int]:
 
 def run_reader(path: Path) -> dict[str, int]:
     rows = rejects = 0
-    with open_feed(path, FeedCode.medical, make_pii()) as reader:
-        for chunk in reader:
-            rows += len(chunk.rows)
-            rejects += len(chunk.rejects)
+    for chunk in open_feed(path, FeedCode.medical, make_pii()):
+        rows += len(chunk.rows)
+        rejects += len(chunk.rejects)
     return {"rows": rows, "rejects": rejects}
 
 
-def run_polars(path: Path) -> dict[str, int]:
-    import polars as pl
-
-    utf8 = path.with_suffix(".utf8.csv")
-    with path.open(encoding="gb18030", newline="") as src, utf8.open("w", encoding="utf-8", newline="") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    frame = pl.read_csv(utf8, skip_rows=1, infer_schema=False)
-    to_key = {streaming.header_name(h): k for h, k in header_index(SPECS[FeedCode.medical].columns).items()}
-    frame = frame.rename({c: to_key[streaming.header_name(c)] for c in frame.columns if streaming.header_name(c) in to_key})
-    frame = frame.with_row_index("row_no", offset=3)
-    number = pl.col("id_number").str.strip_chars().str.to_uppercase()
-    weights = [pow(2, 17 - i, 11) for i in range(17)]
-    digits = [number.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(17)]
-    check = ((12 - sum(d * w for d, w in zip(digits, weights, strict=True)) % 11) % 11).cast(pl.String)
-    check = pl.when(check == "10").then(pl.lit("X")).otherwise(check)
-    birth = number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-
-    def day(column: str) -> pl.Expr:
-        text = pl.col(column).str.strip_chars()
-        return pl.coalesce(text.str.to_date(f, strict=False) for f in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))
-
-    def fen(column: str) -> pl.Expr:
-        text = pl.col(column).str.strip_chars().str.replace_all(",", "")
-        ok = text.str.contains(r"^\d{1,12}(\.\d{1,2})?$")
-        return pl.when(ok).then((text.cast(pl.Float64, strict=False) * 100).round().cast(pl.Int64))
-
-    typed = frame.select(
-        "row_no",
-        number.alias("id"),
-        (
-            (number.str.len_chars() == 18) & number.str.slice(0, 17).str.contains(r"^\d{17}$")
-            & (number.str.slice(17, 1) == check) & birth.is_not_null()
-        ).alias("id_ok"),
-        number.str.slice(0, 6).alias("region"),
-        number.str.slice(6, 4).alias("year"),
-        day("period_start").alias("period_start"),
-        day("period_end").alias("period_end"),
-        fen("total_cost").alias("total"),
-        fen("reimbursed").alias("reimbursed"),
-        fen("out_of_pocket").alias("own"),
-    )
-    places = typed.filter(pl.col("id_ok")).select("region", "year").unique()  # the region at birth year, per pair
-    known = [normalize_region(r, y) for r, y in places.iter_rows()]
-    typed = typed.join(places.with_columns(pl.Series("place_ok", known)), on=["region", "year"], how="left")
-    valid = (
-        pl.col("id_ok") & pl.col("place_ok").fill_null(False)
-        & pl.all_horizontal(pl.col(c).is_not_null() for c in ("period_start", "period_end", "total", "reimbursed", "own"))
-        & (pl.col("period_end") >= pl.col("period_start"))
-        & (pl.col("own") <= pl.col("total")) & (pl.col("reimbursed") <= pl.col("total"))
-    )  # fmt: skip
-    good = typed.filter(valid).with_columns((pl.col("id").str.slice(0, 6) + "********" + pl.col("id").str.slice(14, 4)).alias("masked"))
-    index = make_pii().id_index
-    bidx = [index(n) for n in good["id"]]
-    columns = [good[c].to_list() for c in ("row_no", "masked", "period_start", "period_end", "total", "reimbursed", "own")]
-    rows = [(r, b, m, *rest) for r, b, m, *rest in zip(columns[0], bidx, *columns[1:], strict=True)]
-    utf8.unlink()
-    return {"rows": len(rows), "rejects": typed.height - good.height}
-
-
-def normalize_region(region: str, year: str) -> bool:
-    body = f"{region}{year}0101000"
-    try:
-        normalize_id_number(body + ric.calc_check_digit(body + "0"))
-    except ValueError:
-        return False
-    return True
+def run_row_parser(path: Path) -> dict[str, int]:
+    rows = rejects = 0
+    reader = open_feed(path, FeedCode.medical, make_pii())
+    records = itertools.islice(streaming.csv_records(path, reader.encoding, ","), reader.header_row, None)
+    for chunk in reader.row_chunks(records, first_row_no=reader.header_row + 1):
+        rows += len(chunk.rows)
+        rejects += len(chunk.rejects)
+    return {"rows": rows, "rejects": rejects}
 
 
 def run_xlsx_calamine(path: Path) -> dict[str, int]:
+    streaming.XLSX_IN_MEMORY_MAX_XML_BYTES = 1 << 62  # calamine whatever the size
     return {"rows": sum(1 for _ in streaming.xlsx_records(path, None)) - 2}
+
+
+def run_xlsx_reader_calamine(path: Path) -> dict[str, int]:
+    streaming.XLSX_IN_MEMORY_MAX_XML_BYTES = 1 << 62
+    return run_reader(path)
 
 
 def run_xlsx_openpyxl(path: Path) -> dict[str, int]:
@@ -223,19 +171,25 @@ def run_xlsx_openpyxl(path: Path) -> dict[str, int]:
 RUNS: dict[str, Callable[[Path], dict[str, int]]] = {
     "csv": run_csv,
     "reader": run_reader,
-    "polars": run_polars,
+    "row-parser": run_row_parser,
     "xlsx-calamine": run_xlsx_calamine,
     "xlsx-openpyxl": run_xlsx_openpyxl,
     "xlsx-reader": run_reader,
+    "xlsx-reader-cal": run_xlsx_reader_calamine,
 }
 
 
 def child(variant: str, path: Path) -> None:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     result = RUNS[variant](path)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"variant": variant, "seconds": seconds, "peak_mib": peak_mib, **result}))
+    print(json.dumps({"variant": variant, "seconds": seconds, "cpu": cpu, "peak_mib": peak_mib, **result}))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def in_child(*args: str) -> str:
@@ -274,7 +228,7 @@ def main() -> None:
             in_child("--generate", kind, "--rows", str(rows), "--file", str(path.with_suffix(".part")))
             path.with_suffix(".part").rename(path)
             print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.0f} s")
-    print(f"{'variant':<15}{'rows':>10}{'rejects':>9}{'seconds':>9}{'rows/s':>11}{'peak MiB':>10}")
+    print(f"{'variant':<15}{'rows':>10}{'rejects':>9}{'seconds':>9}{'CPU s':>7}{'rows/s':>11}{'peak MiB':>10}")
     for variant in CHILD_VARIANTS:
         if variant in args.skip:
             continue
@@ -283,7 +237,7 @@ def main() -> None:
                 for _ in range(1 if kind == "xlsx" else args.repeat)]  # fmt: skip
         figures = min(runs, key=lambda r: r["seconds"])
         print(
-            f"{variant:<15}{figures['rows']:>10,}{figures.get('rejects', ''):>9}{figures['seconds']:>9.2f}"
+            f"{variant:<15}{figures['rows']:>10,}{figures.get('rejects', ''):>9}{figures['seconds']:>9.2f}{figures['cpu']:>7.2f}"
             f"{figures['rows'] / figures['seconds']:>11,.0f}{figures['peak_mib']:>10.0f}"
         )
 

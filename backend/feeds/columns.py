@@ -5,10 +5,8 @@ export more than we need, the person's name included (matching is by ID number a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from backend.feeds import cells
 from backend.tabular import Column
@@ -33,12 +31,14 @@ class FeedField:
 
 
 @dataclass(frozen=True)
-class RowCheck:
-    """A rule between two cells of a row, reported on `column` when `test` gives a reason."""
+class NotAbove:
+    """Two cells of a row in order: `lower` ≤ `upper` when both are given, else `column` is
+    rejected with `reason`."""
 
     column: str
-    keys: tuple[str, str]  # the values `test` receives, None when the cell was empty
-    test: Callable[[Any, Any], str | None]
+    lower: str
+    upper: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ class RowFill:
 @dataclass(frozen=True)
 class FeedSpec:
     fields: tuple[FeedField, ...]
-    checks: tuple[RowCheck, ...] = ()
+    checks: tuple[NotAbove, ...] = ()
     fills: tuple[RowFill, ...] = ()
-    id_required: bool = True  # water: a row names a person or a village
+    id_required: bool = True  # False for water: a row names a person or a village (PERSON_OR_VILLAGE)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -71,28 +71,8 @@ def _field(key: str, label: str, staging: str, parse: Callable[[str], object], *
     return FeedField(Column(key, label, required=required, aliases=aliases), staging, parse)
 
 
-def _not_before(later_label: str, earlier_label: str) -> Callable[[dt.date | None, dt.date | None], str | None]:
-    def test(earlier: dt.date | None, later: dt.date | None) -> str | None:
-        if earlier is not None and later is not None and later < earlier:
-            return f"{later_label}早于{earlier_label}"
-        return None
-
-    return test
-
-
-def _at_most(part_label: str, total_label: str) -> Callable[[int | None, int | None], str | None]:
-    def test(part: int | None, total: int | None) -> str | None:
-        if part is not None and total is not None and part > total:
-            return f"{part_label}不能超过{total_label}"
-        return None
-
-    return test
-
-
-def _person_or_village(id_index: bytes | None, village: str | None) -> str | None:
-    if (id_index is None) == (village is None):
-        return "身份证号和村代码须填且只填一项"
-    return None
+PERSON_OR_VILLAGE = "身份证号和村代码须填且只填一项"
+END_BEFORE_START = "结束日期早于开始日期"
 
 
 DATE_ALIASES = ("日期", "发生日期", "变动日期", "登记日期")
@@ -107,9 +87,9 @@ SPECS: dict[FeedCode, FeedSpec] = {
             _field("out_of_pocket", "个人自付", "out_of_pocket_fen", cells.amount_fen, "自付金额", "个人负担", "个人支付", "自付费用"),
         ),
         (
-            RowCheck("period_end", ("period_start", "period_end"), _not_before("结束日期", "开始日期")),
-            RowCheck("reimbursed", ("reimbursed", "total_cost"), _at_most("报销金额", "总费用")),
-            RowCheck("out_of_pocket", ("out_of_pocket", "total_cost"), _at_most("个人自付", "总费用")),
+            NotAbove("period_end", "period_start", "period_end", END_BEFORE_START),
+            NotAbove("reimbursed", "reimbursed", "total_cost", "报销金额不能超过总费用"),
+            NotAbove("out_of_pocket", "out_of_pocket", "total_cost", "个人自付不能超过总费用"),
         ),
     ),
     FeedCode.welfare: FeedSpec(
@@ -119,7 +99,7 @@ SPECS: dict[FeedCode, FeedSpec] = {
             _field("end_date", "结束日期", "end_date", cells.date, "截止日期", "终止日期", required=False),
             _field("amount", "金额", "amount_fen", cells.amount_fen, "救助金额", "发放金额", "保障金额"),
         ),
-        (RowCheck("end_date", ("start_date", "end_date"), _not_before("结束日期", "开始日期")),),
+        (NotAbove("end_date", "start_date", "end_date", END_BEFORE_START),),
     ),
     FeedCode.education: FeedSpec(
         (
@@ -168,7 +148,6 @@ SPECS: dict[FeedCode, FeedSpec] = {
             _field("issue", "问题", "issue", cells.text(), "问题描述", "饮水问题", "存在问题"),
             _field("date", "日期", "event_date", cells.date, *DATE_ALIASES[1:]),
         ),
-        (RowCheck(ID_NUMBER.key, (ID_NUMBER.key, VILLAGE_CODE), _person_or_village),),
         id_required=False,
     ),
     FeedCode.negative_list: FeedSpec(

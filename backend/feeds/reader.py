@@ -1,27 +1,33 @@
 """Reading a department's file into staging rows (DOMAIN §7.1, docs/feeds.md): streamed, so memory
 stays flat whatever the file size, in chunks of valid rows ready for COPY plus the rejects. A row
 with any bad cell is rejected whole and each bad cell reported once. The clear ID number exists
-only while its row is parsed: rows carry its blind index and masked form, rejects the masked form."""
+only while its rows are parsed: rows carry its blind index and masked form, rejects the masked form.
+
+RowParser reads one row cell by cell and is the reference for every verdict. CSV goes column-wise
+through backend/feeds/columnar.py (Polars), which hands every row it is not sure of to RowParser;
+XLSX rows go through RowParser directly."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
 
 import msgspec
 
 from backend.boundary import control_character_reason
-from backend.feeds import cells
-from backend.feeds.columns import ID_NUMBER, SPECS, FeedSpec
+from backend.feeds import cells, columnar
+from backend.feeds.columns import ID_NUMBER, PERSON_OR_VILLAGE, SPECS, VILLAGE_CODE, FeedSpec
 from backend.pii import Pii, mask_id_number
 from backend.tabular import CellError, ImportFileInvalid, streaming
+from backend.tabular.errors import SheetNotFound
 from schemas.feeds import FeedCode
 
 HEADER_SCAN_ROWS = 20  # title rows above the header are common; twenty is more than any export has
 EMPTY_REQUIRED = "必填项为空"
 _ABSENT = 1 << 30  # the cell index of a column the file lacks: no record is that long
+Cell = str | int | bytes | dt.date | None
 
 
 class FeedFileRejected(Exception):
@@ -55,26 +61,28 @@ def open_feed(
     with _rejecting():
         encoding = streaming.file_encoding(path)
         if encoding == streaming.ENCODING_XLSX:
-            records = streaming.xlsx_records(path, sheet)
+            delimiter, records = "", streaming.xlsx_records(path, sheet)
         else:
-            records = streaming.csv_records(path, encoding)
+            delimiter = streaming.csv_delimiter(path, encoding)
+            records = streaming.csv_records(path, encoding, delimiter)
         header, rest = streaming.locate_header(records, spec.columns, scan_rows=HEADER_SCAN_ROWS)
+    if encoding != streaming.ENCODING_XLSX or header is None:
+        records.close()  # CSV is read again, column-wise; an XLSX sheet is in memory already
+        rest = None
     if header is None:
-        records.close()
         needed = "、".join(c.label for c in spec.columns if c.required) or "身份证号或村代码"
         raise FeedFileRejected("feed_columns_missing", f"前 {HEADER_SCAN_ROWS} 行中没有找到表头，需要的列：{needed}")
-    problem = _header_problem(spec, header)
-    if problem is not None:
+    if problem := _header_problem(spec, header):
         records.close()
         raise FeedFileRejected(*problem)
-    return FeedReader(spec, pii, records, rest, header, encoding, chunk_rows)
+    return FeedReader(path, encoding, delimiter, header, RowParser(spec, header.keys, pii), chunk_rows, rest)
 
 
 def _header_problem(spec: FeedSpec, header: streaming.Header) -> tuple[str, str] | None:
     if header.missing:
         names = "、".join(f"「{c.label}」({c.key})" for c in header.missing)
         return "feed_columns_missing", f"第 {header.row} 行的表头缺少必填列：{names}"
-    if not spec.id_required and not {ID_NUMBER.key, "village_code"} & set(header.keys):
+    if not spec.id_required and not {ID_NUMBER.key, VILLAGE_CODE} & set(header.keys):
         return "feed_columns_missing", f"第 {header.row} 行的表头缺少「身份证号」或「村代码」列，至少要有一列"
     if header.repeated:
         return "feed_columns_repeated", f"第 {header.row} 行的表头中这些列重复了：{'、'.join(header.repeated)}"
@@ -86,7 +94,7 @@ def _rejecting() -> Iterator[None]:
     """The tabular reader's refusals as the batch's failure codes."""
     try:
         yield
-    except streaming.SheetNotFound as exc:
+    except SheetNotFound as exc:
         raise FeedFileRejected("feed_sheet_not_found", exc.message) from None
     except ImportFileInvalid as exc:
         raise FeedFileRejected("feed_file_unreadable", exc.message) from None
@@ -98,110 +106,124 @@ class FeedReader:
 
     def __init__(
         self,
-        spec: FeedSpec,
-        pii: Pii,
-        source: Iterator[list[str]],
-        records: Iterator[list[str]],
-        header: streaming.Header,
+        path: Path,
         encoding: str,
+        delimiter: str,
+        header: streaming.Header,
+        parser: RowParser,
         chunk_rows: int,
+        sheet_rows: Iterator[list[str]] | None,
     ) -> None:
         self.encoding = encoding
         self.header_row = header.row
-        self._spec, self._pii, self._source, self._records = spec, pii, source, records
-        self._keys = header.keys
-        self._chunk_rows = chunk_rows
-
-    def close(self) -> None:
-        self._source.close()  # type: ignore[attr-defined]  # a generator: closes the file
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+        self._path, self._delimiter, self._parser, self._chunk_rows = path, delimiter, parser, chunk_rows
+        self._sheet_rows = sheet_rows  # XLSX: the rows after the header
 
     def __iter__(self) -> Iterator[FeedChunk]:
-        try:
-            with _rejecting():
-                yield from self._chunks()
-        finally:
-            self.close()
+        with _rejecting():
+            if self._sheet_rows is not None:
+                yield from self.row_chunks(self._sheet_rows, first_row_no=self.header_row + 1)
+                return
+            pieces = streaming.csv_pieces(
+                self._path, self.encoding, self._delimiter, skip_records=self.header_row, piece_lines=self._chunk_rows
+            )
+            for rows, rejects, read in columnar.pieces(pieces, self._delimiter, self.header_row + 1, self._parser):
+                yield FeedChunk(rows, rejects, read)
 
-    def _at(self, key: str) -> int:
-        return self._keys.index(key) if key in self._keys else _ABSENT
-
-    def _chunks(self) -> Iterator[FeedChunk]:
-        spec, chunk_rows = self._spec, self._chunk_rows
-        id_index, id_required = self._pii.id_index, spec.id_required
-        id_at = self._at(ID_NUMBER.key)
-        plan = [(self._at(f.key), f.key, f.parse, f.column.required) for f in spec.fields]
-        # Where each key's value sits in a staging row: row_no, id index, id masked, fields.
-        slot = {ID_NUMBER.key: 1} | {f.key: 3 + i for i, f in enumerate(spec.fields)}
-        checks = [(c.column, self._at(c.column), slot[c.keys[0]], slot[c.keys[1]], c.keys, c.test) for c in spec.checks]
-        fills = [(slot[f.column], [slot[k] for k in f.keys], f.fill) for f in spec.fills]
-        rows: list[tuple] = []
+    def row_chunks(self, records: Iterator[list[str]], *, first_row_no: int) -> Iterator[FeedChunk]:
+        """The chunks of `records`, the first numbered `first_row_no`, parsed row by row."""
+        parse, chunk_rows, width = self._parser, self._chunk_rows, self._parser.width
+        rows: list[tuple[Cell, ...]] = []
         rejects: list[FeedReject] = []
         read = chunk_start = 0
         yielded = False
-        row_no = self.header_row
-        for record in self._records:
-            row_no += 1
-            if not any(record):
+        for row_no, record in enumerate(records, start=first_row_no):
+            if not any(record[:width]):  # cells right of the header's are not ours
                 continue
             read += 1
-            problems: list[FeedReject] | None = None
-            try:
-                text = record[id_at].strip()
-            except IndexError:
-                text = ""
-            if text:
-                try:
-                    number = cells.id_number(text)
-                    out: list[object] = [row_no, id_index(number), mask_id_number(number)]
-                except CellError as exc:
-                    problems = [_reject(row_no, ID_NUMBER.key, text, _reason(text, exc))]
-                    out = [row_no, None, None]
+            parsed = parse(record, row_no)
+            if type(parsed) is tuple:
+                rows.append(parsed)
             else:
-                if id_required:
-                    problems = [FeedReject(row_no, ID_NUMBER.key, "", EMPTY_REQUIRED)]
-                out = [row_no, None, None]
-            for at, key, parse, required in plan:
-                try:
-                    text = record[at].strip()
-                except IndexError:
-                    text = ""
-                if text:
-                    try:
-                        out.append(parse(text))
-                        continue
-                    except CellError as exc:
-                        reject = _reject(row_no, key, text, _reason(text, exc))
-                elif required:
-                    reject = FeedReject(row_no, key, "", EMPTY_REQUIRED)
-                else:
-                    out.append(None)
-                    continue
-                out.append(None)
-                problems = [reject] if problems is None else [*problems, reject]
-            for column, at, first, second, check_keys, test in checks:
-                if problems and any(p.column_key in check_keys for p in problems):
-                    continue  # a cell it compares is already reported
-                if reason := test(out[first], out[second]):
-                    reject = _reject(row_no, column, record[at].strip() if at < len(record) else "", reason)
-                    problems = [reject] if problems is None else [*problems, reject]
-            if problems:
-                rejects.extend(sorted(problems, key=lambda p: slot[p.column_key]))  # in the file's order
-            else:
-                for at, sources, fill in fills:
-                    if out[at] is None:
-                        out[at] = fill(*(out[s] for s in sources))
-                rows.append(tuple(out))
+                rejects += parsed
             if read - chunk_start >= chunk_rows:
                 yield FeedChunk(rows, rejects, read)
                 rows, rejects, chunk_start, yielded = [], [], read, True
         if rows or rejects or not yielded:
             yield FeedChunk(rows, rejects, read)
+
+
+class RowParser:
+    """One record (its cells' text, by position) → its staging row, or the rejects of its bad
+    cells in the file's column order."""
+
+    def __init__(self, spec: FeedSpec, keys: list[str | None], pii: Pii) -> None:
+        self.spec, self.keys, self.width, self.pii = spec, keys, len(keys), pii
+        self._id_index = pii.id_index
+
+        def at(key: str) -> int:
+            return keys.index(key) if key in keys else _ABSENT
+
+        self._id_at = at(ID_NUMBER.key)
+        self._plan = [(at(f.key), f.key, f.parse, f.column.required) for f in spec.fields]
+        # Where each key's value sits in a staging row: row_no, id index, id masked, fields.
+        self._slot = {ID_NUMBER.key: 1} | {f.key: 3 + i for i, f in enumerate(spec.fields)}
+        self._checks = [(c.column, at(c.column), self._slot[c.lower], self._slot[c.upper], c.reason) for c in spec.checks]
+        self._village = self._slot.get(VILLAGE_CODE) if not spec.id_required else None
+        self._fills = [(self._slot[f.column], [self._slot[k] for k in f.keys], f.fill) for f in spec.fills]
+
+    def __call__(self, record: list[str], row_no: int) -> tuple[Cell, ...] | list[FeedReject]:
+        problems: list[FeedReject] = []
+        try:
+            id_text = record[self._id_at].strip()
+        except IndexError:
+            id_text = ""
+        if id_text:
+            try:
+                number = cells.id_number(id_text)
+                out: list[Cell] = [row_no, self._id_index(number), mask_id_number(number)]
+            except CellError as exc:
+                problems.append(_reject(row_no, ID_NUMBER.key, id_text, _reason(id_text, exc)))
+                out = [row_no, None, None]
+        else:
+            if self.spec.id_required:
+                problems.append(FeedReject(row_no, ID_NUMBER.key, "", EMPTY_REQUIRED))
+            out = [row_no, None, None]
+        for at, key, parse, required in self._plan:
+            try:
+                text = record[at].strip()
+            except IndexError:
+                text = ""
+            if text:
+                try:
+                    out.append(parse(text))  # type: ignore[arg-type]
+                    continue
+                except CellError as exc:
+                    problems.append(_reject(row_no, key, text, _reason(text, exc)))
+            elif required:
+                problems.append(FeedReject(row_no, key, "", EMPTY_REQUIRED))
+            out.append(None)
+        for column, at, lower, upper, reason in self._checks:
+            low, high = out[lower], out[upper]
+            if low is not None and high is not None and low > high:  # type: ignore[operator]
+                problems.append(_reject(row_no, column, record[at].strip() if at < len(record) else "", reason))
+        if (
+            self._village is not None
+            and (out[1] is None) == (out[self._village] is None)
+            and not any(p.column_key in (ID_NUMBER.key, VILLAGE_CODE) for p in problems)  # reported already
+        ):
+            problems.append(_reject(row_no, ID_NUMBER.key, id_text, PERSON_OR_VILLAGE))
+        if problems:
+            return sorted(problems, key=lambda p: self._slot[p.column_key]) if len(problems) > 1 else problems
+        return self.filled(tuple(out)) if self._fills else tuple(out)
+
+    def filled(self, row: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        """A valid row with its empty defaulted cells filled in (negative list: the source)."""
+        out = list(row)
+        for slot, sources, fill in self._fills:
+            if out[slot] is None:
+                out[slot] = fill(*(out[s] for s in sources))
+        return tuple(out)
 
 
 def _reason(text: str, exc: CellError) -> str:
@@ -210,4 +232,3 @@ def _reason(text: str, exc: CellError) -> str:
 
 def _reject(row_no: int, key: str, text: str, reason: str) -> FeedReject:
     return FeedReject(row_no, key, cells.reject_value(text, id_column=key == ID_NUMBER.key), reason)
-

@@ -9,3 +9,7 @@ class ImportFileInvalid(Unprocessable):
 
 class CellError(ValueError):
     """One cell cannot be read; its message is the reason in Chinese, for the reject report."""
+
+
+class SheetNotFound(ImportFileInvalid):
+    message = "XLSX 文件中没有指定的工作表"

@@ -11,10 +11,12 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import openpyxl
 
-from backend.tabular.errors import ImportFileInvalid
+from backend.tabular.errors import ImportFileInvalid, SheetNotFound
 from schemas.base import ErrorDetail
 
 # Encodings we read, as we name them in a batch record. Excel in China saves "CSV" as GBK; we
@@ -24,6 +26,7 @@ ENCODING_UTF8 = "utf-8"
 ENCODING_GBK = "gbk"
 ENCODING_XLSX = "xlsx"
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
+XLSX_UNREADABLE = "无法读取该 XLSX 文件，请用表格软件重新保存后上传"
 # Spreadsheet exports often carry a running number; it means nothing to an importer.
 IGNORED_HEADERS = frozenset({"序号", "no", "row"})
 
@@ -102,16 +105,32 @@ def header_index(columns: Sequence[Column]) -> dict[str, str]:
 
 
 def _xlsx_records(data: bytes) -> Iterator[list[str]]:
-    """The first sheet's rows as cell texts, streamed (read-only mode keeps memory flat)."""
+    """The first sheet's rows as cell texts."""
+    return openpyxl_records(io.BytesIO(data), None)
+
+
+def openpyxl_records(source: Path | IO[bytes], sheet: str | None) -> Iterator[list[str]]:
+    """The rows of the sheet named (default the first) as cell texts, from row 1, streamed:
+    openpyxl's read-only mode keeps memory flat however large the sheet."""
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportFileInvalid("无法读取该 XLSX 文件，请用表格软件重新保存后上传") from None
+        raise ImportFileInvalid(XLSX_UNREADABLE) from None
     try:
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield [cell_text(v) for v in values]
+        yield from (
+            [cell_text(v) for v in values] for values in workbook[sheet_name(workbook.sheetnames, sheet)].iter_rows(values_only=True)
+        )
     finally:
         workbook.close()
+
+
+def sheet_name(names: Sequence[str], asked: str | None) -> str:
+    """The sheet to read: the one asked for, else the first."""
+    if asked is not None and asked not in names:
+        raise SheetNotFound(f"文件中没有名为「{asked}」的工作表，现有工作表：{'、'.join(names)}")
+    if not names:
+        raise ImportFileInvalid("XLSX 文件中没有工作表")
+    return asked or names[0]
 
 
 def cell_text(value: object) -> str:

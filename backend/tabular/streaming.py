@@ -9,6 +9,7 @@ import codecs
 import csv
 import itertools
 import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,12 @@ from backend.tabular.reading import (
     ENCODING_UTF8_BOM,
     ENCODING_XLSX,
     XLSX_MAGIC,
+    XLSX_UNREADABLE,
     Column,
     cell_text,
     header_index,
+    openpyxl_records,
+    sheet_name,
 )
 
 ENCODING_GB18030 = "gb18030"
@@ -31,12 +35,12 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97–2003 (.xls), an OLE file: not read
 # The encoding is decided on the first block that is not plain ASCII (where GBK and UTF-8 agree).
 SNIFF_BYTES = 1 << 20
 DELIMITER_SNIFF_LINES = 20
+LINE_SAMPLE_CHARS = 64 * 1024  # how long a line is, for pieces of about so many lines
+# Sheets' XML beyond which calamine's in-memory sheet could pass ~500 MiB (1.7 bytes a byte of XML
+# with inline strings, more with shared ones; ~250,000 rows of 9 columns): streamed by openpyxl.
+XLSX_IN_MEMORY_MAX_XML_BYTES = 128 * 2**20
 # A header's decorations: a required-column star, a unit in brackets ("总费用（元）"), spaces.
 _HEADER_NOISE = re.compile(r"[*＊\s\u3000]|[（(][^）)]*[）)]")
-
-
-class SheetNotFound(ImportFileInvalid):
-    message = "XLSX 文件中没有指定的工作表"
 
 
 def file_encoding(path: Path) -> str:
@@ -59,38 +63,87 @@ def file_encoding(path: Path) -> str:
     return ENCODING_UTF8
 
 
-def csv_records(path: Path, encoding: str) -> Iterator[list[str]]:
+def csv_delimiter(path: Path, encoding: str) -> str:
+    """Tab when the first lines hold more tabs than commas, else comma."""
+    with path.open(encoding=encoding, errors="replace", newline="") as text:
+        head = list(itertools.islice(text, DELIMITER_SNIFF_LINES))
+    return "\t" if sum(line.count("\t") for line in head) > sum(line.count(",") for line in head) else ","
+
+
+def csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
     """The file's records, streamed. A byte the encoding cannot read becomes U+FFFD, so the row
     holding it is rejected rather than the file; a broken quote refuses the file."""
     with path.open(encoding=encoding, errors="replace", newline="") as text:
-        head = list(itertools.islice(text, DELIMITER_SNIFF_LINES))
-        delimiter = "\t" if sum(line.count("\t") for line in head) > sum(line.count(",") for line in head) else ","
-        reader = csv.reader(itertools.chain(head, text), delimiter=delimiter)
+        reader = csv.reader(text, delimiter=delimiter)
         try:
             yield from reader
         except csv.Error:
-            raise ImportFileInvalid(
-                f"文件第 {reader.line_num} 行附近无法读取（引号不配对？），请用表格软件重新导出"
-            ) from None
+            raise _broken_quote(reader.line_num) from None
+
+
+def csv_pieces(path: Path, encoding: str, delimiter: str, *, skip_records: int, piece_lines: int) -> Iterator[str]:
+    """The file after its first `skip_records` records, as text in pieces of about `piece_lines`
+    lines, each ending where a record ends (outside any quoted cell), for a column-wise CSV
+    reader. Decoding as csv_records does; a quote left open refuses the file."""
+    with path.open(encoding=encoding, errors="replace", newline="") as text:
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            for _ in itertools.islice(reader, skip_records):
+                pass
+        except csv.Error:
+            raise _broken_quote(reader.line_num) from None
+        line, carry = reader.line_num, text.read(LINE_SAMPLE_CHARS)
+        piece_chars = max(LINE_SAMPLE_CHARS, piece_lines * len(carry) // max(carry.count("\n"), 1))
+        while block := text.read(piece_chars):
+            block = carry + block
+            cut = _after_last_record(block)
+            if cut < 0:
+                if len(block) > piece_chars + csv.field_size_limit():  # where the csv module gives up
+                    raise _broken_quote(line + 1)
+                carry = block
+                continue
+            yield block[:cut]
+            line, carry = line + block.count("\n", 0, cut), block[cut:]
+        if carry.count('"') % 2:
+            raise _broken_quote(line + 1)
+        if carry:
+            yield carry
+
+
+def _after_last_record(block: str) -> int:
+    """Where the last record ending in `block` ends: after a newline with an even number of
+    quotes before it (RFC 4180 doubles a quote inside a quoted cell); -1 when none does."""
+    cut = block.rfind("\n")
+    while cut >= 0 and block.count('"', 0, cut) % 2:
+        cut = block.rfind("\n", 0, cut)
+    return cut + 1 if cut >= 0 else -1
+
+
+def _broken_quote(line: int) -> ImportFileInvalid:
+    return ImportFileInvalid(f"文件第 {line} 行附近无法读取（引号不配对？），请用表格软件重新导出")
 
 
 def xlsx_records(path: Path, sheet: str | None) -> Iterator[list[str]]:
-    """The rows of the sheet named (default the first) as cell texts, from row 1. calamine holds
-    the sheet's values in memory (Rust-side, compact); see bench/feed_parse.py for the figures."""
+    """The rows of the sheet named (default the first) as cell texts, from row 1. calamine reads
+    ten times faster than openpyxl but holds the sheet in memory (about 80 bytes a cell), so a
+    workbook whose sheets' XML passes XLSX_IN_MEMORY_MAX_XML_BYTES is streamed by openpyxl."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml_bytes = sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/"))
+    except (zipfile.BadZipFile, OSError):
+        raise ImportFileInvalid(XLSX_UNREADABLE) from None
+    if xml_bytes > XLSX_IN_MEMORY_MAX_XML_BYTES:
+        yield from openpyxl_records(path, sheet)
+        return
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError):
-        raise ImportFileInvalid("无法读取该 XLSX 文件，请用表格软件重新保存后上传") from None
+        raise ImportFileInvalid(XLSX_UNREADABLE) from None
     with book:
-        names = book.sheet_names
-        if sheet is not None and sheet not in names:
-            raise SheetNotFound(f"文件中没有名为「{sheet}」的工作表，现有工作表：{'、'.join(names)}")
-        if not names:
-            raise ImportFileInvalid("XLSX 文件中没有工作表")
         try:
-            rows = book.get_sheet_by_name(sheet or names[0])
+            rows = book.get_sheet_by_name(sheet_name(book.sheet_names, sheet))
         except CalamineError:
-            raise ImportFileInvalid("无法读取该 XLSX 文件的工作表，请用表格软件重新保存后上传") from None
+            raise ImportFileInvalid(XLSX_UNREADABLE) from None
         for values in rows.iter_rows():  # from row 1, empty leading rows included
             yield [cell_text(v) for v in values]
 
