@@ -10,7 +10,7 @@ bench/compare.py runs each in its own process, to read its peak memory:
     .venv/bin/python bench/peers.py pandas REGISTRY.csv FEED.csv [DSN]
 
 and reads the one JSON line it prints: seconds (reading to answer, imports excluded), rows read
-from the feed, persons flagged.
+from the feed, persons flagged, peak RSS.
 """
 
 from __future__ import annotations
@@ -124,7 +124,17 @@ def main() -> None:
     importlib.import_module(MODULES[name])  # not timed
     start = time.perf_counter()
     rows, flagged = run(Path(registry), Path(feed), rest[0] if rest else "")
-    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "flagged": flagged}))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rows": rows, "flagged": flagged, "peak_rss": peak_rss()}))
+
+
+def peak_rss() -> int:
+    """This process's high-water RSS in bytes (VmHWM; getrusage would count the parent's pages
+    the child shared between fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 if __name__ == "__main__":
