@@ -35,8 +35,8 @@ DONE = ("done", "failed")
 START_WAIT_S = 60
 
 INSERT_UPLOADER = """
-INSERT INTO users (role, username, display_name, region_code, department)
-VALUES ('department', $1, '青山省医疗保障局', $2, 'medical') RETURNING id
+INSERT INTO users (role, username, display_name, region_code, department_feeds)
+VALUES ('department', $1, '青山省医疗保障局', $2, ARRAY['medical']) RETURNING id
 """
 COUNT_LEFT = """
 SELECT (SELECT count(*) FROM feed_rows_medical WHERE batch_id = $1) AS staging,

@@ -198,7 +198,9 @@ def village_households(village: int, persons: int, seed: int) -> list[Household]
 
 
 REGISTRY_HEADER = ("身份证号", "户编号", "家庭人口数", "上年家庭纯收入")
-FEED_HEADER = ("身份证号", "姓名", "就诊开始日期", "就诊结束日期", "医疗总费用", "报销金额", "个人自付")
+# DOMAIN §7.1's medical columns under headers backend/feeds/columns.py accepts (就诊日期 and 结算日期
+# are its aliases for period_start and period_end; 姓名 it ignores).
+FEED_HEADER = ("身份证号", "姓名", "就诊日期", "结算日期", "医疗总费用", "报销金额", "个人自付")
 BAD_ROW_EVERY = 100  # 1 % of the feed's rows
 BAD_KINDS = ("checksum", "date", "amount")
 
