@@ -238,6 +238,7 @@ def ensure_registry(admin_dsn: str, dsn: str, database: str, persons: int, seed:
         raise SystemExit(f"at most {synth.MAX_PERSONS:,} persons (one birthplace code per county)")
     start = time.perf_counter()
     if asyncio.run(cached(dsn, persons, seed, pii_from(keys))):
+        asyncio.run(migrate(dsn))  # whatever migrations came since it was built
         if not export_path.exists():
             run_slices(None, keys, persons, seed, year, processes, export_path)
         return Registry(False, time.perf_counter() - start, asyncio.run(_count_households(dsn)))
