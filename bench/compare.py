@@ -33,7 +33,6 @@ import registry_db  # noqa: E402
 import synth  # noqa: E402
 
 BENCH_DIR = ROOT / ".fangpin/bench"
-DATABASE = "fangpin_bench"
 PEERS = ("floor", "pandas", "duckdb", "polars")
 # Targets (issue 15): end to end within 4x of the floor, at least 4x faster than pandas, worker < 1 GB.
 FLOOR_RATIO = 4.0
@@ -112,6 +111,8 @@ def main() -> None:
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated; empty for none")
     parser.add_argument("--no-fangpin", action="store_true", help="the peers only")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="for building the registry")
+    parser.add_argument("--database", default="fangpin_bench", help="where the registry is built and kept")
+    parser.add_argument("--rebuild", action="store_true", help="build the registry even when it is cached")
     args = parser.parse_args()
     period = dt.date.fromisoformat(args.period + "-01")
     peers = [p for p in args.peers.split(",") if p]
@@ -120,17 +121,19 @@ def main() -> None:
 
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{DATABASE}"))
+    dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{args.database}"))
     keys = registry_db.load_keys(BENCH_DIR / "feeds-keys.json")
     registry_csv = BENCH_DIR / f"registry-{args.persons}-s{args.seed}.csv"
     feed_csv = BENCH_DIR / f"medical-{args.rows}-of-{args.persons}-s{args.seed}-{period:%Y%m}.csv"
 
     print(f"{os.cpu_count()} CPUs; {args.persons:,} persons, {args.rows:,} feed rows, period {period:%Y-%m}")
-    registry = registry_db.ensure_registry(admin_dsn, dsn, DATABASE, args.persons, args.seed, period.year - 1,
-                                           keys, registry_csv, args.processes)
+    registry = registry_db.ensure_registry(admin_dsn, dsn, args.database, args.persons, args.seed, period.year - 1,
+                                           keys, registry_csv, args.processes, args.rebuild)
     print(f"registry: {'built' if registry.built else 'cached'} in {registry.seconds:.1f} s "
           f"({registry.households:,} households, {args.processes} processes); export {registry_csv.name} "
           f"{registry_csv.stat().st_size / MB:,.0f} MB")
+    if registry.phases:
+        print("  " + ", ".join(f"{step} {s:.1f} s" for step, s in registry.phases.items()))
     if not feed_csv.exists():
         start = time.perf_counter()
         stats = synth.write_medical_feed(feed_csv, args.rows, args.persons, period, args.seed)

@@ -78,6 +78,7 @@ class Registry:
     built: bool
     seconds: float  # building, or checking the cache
     households: int
+    phases: dict[str, float]  # building: seconds per step
 
 
 def _comment(persons: int, seed: int) -> str:
@@ -231,18 +232,23 @@ async def _count_households(dsn: str) -> int:
 
 
 def ensure_registry(admin_dsn: str, dsn: str, database: str, persons: int, seed: int, year: int,
-                    keys: dict[str, str], export_path: Path, processes: int) -> Registry:
+                    keys: dict[str, str], export_path: Path, processes: int, rebuild: bool = False) -> Registry:
     """The registry of `persons` persons in `database` and its analyst export, built unless cached.
     Synchronous: the worker processes are forked while no event loop or thread runs."""
     if persons > synth.MAX_PERSONS:
         raise SystemExit(f"at most {synth.MAX_PERSONS:,} persons (one birthplace code per county)")
     start = time.perf_counter()
-    if asyncio.run(cached(dsn, persons, seed, pii_from(keys))):
+    if not rebuild and asyncio.run(cached(dsn, persons, seed, pii_from(keys))):
         asyncio.run(migrate(dsn))  # whatever migrations came since it was built
         if not export_path.exists():
             run_slices(None, keys, persons, seed, year, processes, export_path)
-        return Registry(False, time.perf_counter() - start, asyncio.run(_count_households(dsn)))
+        return Registry(False, time.perf_counter() - start, asyncio.run(_count_households(dsn)), {})
     indexes = asyncio.run(_prepare(admin_dsn, dsn, database, persons))
+    prepared = time.perf_counter()
     households = run_slices(dsn, keys, persons, seed, year, processes, export_path)
+    copied = time.perf_counter()
     asyncio.run(_finish(dsn, database, persons, seed, indexes))
-    return Registry(True, time.perf_counter() - start, households)
+    end = time.perf_counter()
+    phases = {"database and migrations": prepared - start, "generate, encrypt and COPY": copied - prepared,
+              "indexes and ANALYZE": end - copied}
+    return Registry(True, end - start, households, phases)
