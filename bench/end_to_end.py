@@ -29,7 +29,8 @@ from backend.settings import Settings, env_name, load_settings
 from schemas.base import Role
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINE_MODULES = ("backend.feeds.routes", "backend.feeds.pipeline", "workers.feeds", "backend.alerts.service")
+PIPELINE_MODULES = ("backend.feeds.routes", "backend.feeds.reader", "backend.feeds.pipeline", "workers.feeds",
+                    "backend.alerts.service")
 POLL_S = 0.2
 DONE = ("done", "failed")
 START_WAIT_S = 60
