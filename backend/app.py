@@ -13,12 +13,14 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from backend import db
 from backend.accounts.revocations import Revocations
 from backend.accounts.routes import router as accounts_router
+from backend.alerts.routes import router as alerts_router
 from backend.applications.routes import router as applications_router
 from backend.audit.routes import router as audit_router
 from backend.boundary import check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
+from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
@@ -49,6 +51,8 @@ ROUTE_HANDLERS = [
     calendar_router,
     audit_router,
     staff_router,
+    feeds_router,
+    alerts_router,
 ]
 
 

@@ -1,4 +1,5 @@
-"""`fangpin` console script: up, serve, worker, migrate, seed-demo, import-registry, wechat-fake.
+"""`fangpin` console script: up, serve, worker, migrate, seed-demo, import-registry,
+import-department, wechat-fake.
 
 Every command reads the same Settings. Without DATABASE_URL / REDIS_URL the embedded servers in
 the data folder are used; `up` starts them once and hands their URLs to its child processes.
@@ -101,6 +102,16 @@ def cmd_import_registry(args: argparse.Namespace) -> None:
 
     with resolved_settings() as settings:
         ok = asyncio.run(run_import_cli(settings, args.file, args.region))
+    sys.exit(0 if ok else 1)
+
+
+def cmd_import_department(args: argparse.Namespace) -> None:
+    from backend.feeds.cli import run_import_department_cli
+
+    with resolved_settings() as settings:
+        ok = asyncio.run(
+            run_import_department_cli(settings, args.file, args.feed, args.region, args.period, args.sheet)
+        )
     sys.exit(0 if ok else 1)
 
 
@@ -239,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import-registry", help="bulk-import households from CSV")
     importer.add_argument("file")
     importer.add_argument("--region", required=True, help="12-digit region code the import is scoped to")
+    department = commands.add_parser(
+        "import-department", help="load a department's data file (CSV/XLSX) and compare it with the registry"
+    )
+    department.add_argument("file")
+    department.add_argument("--feed", required=True, help="medical, welfare, education, ... (docs/feeds.md)")
+    department.add_argument("--region", required=True, help="6-digit county code or 12-digit region code")
+    department.add_argument("--period", required=True, help="the month the data covers, YYYY-MM")
+    department.add_argument("--sheet", default=None, help="XLSX: the sheet to read (default the first)")
     fake = commands.add_parser("wechat-fake", help="run the local fake of the WeChat APIs")
     fake.add_argument("--port", type=int, default=None)
     return parser
@@ -251,6 +270,7 @@ HANDLERS = {
     "migrate": cmd_migrate,
     "seed-demo": cmd_seed_demo,
     "import-registry": cmd_import_registry,
+    "import-department": cmd_import_department,
     "wechat-fake": cmd_wechat_fake,
 }
 

@@ -1,5 +1,5 @@
 """Dependencies every route may ask for by name: `conn`, `principal`, `settings`, `pii`, `redis`,
-`revocations`.
+`revocations`, `storage`.
 
 Providers reach the app state through `request`: a `state` parameter makes litestar build and
 validate a State copy for every provider on every request (6 µs of a household read's CPU).
@@ -18,6 +18,7 @@ from litestar.params import Parameter
 
 from backend.accounts.revocations import Revocations
 from backend.auth import Principal, provide_principal
+from backend.photos.storage import PhotoStorage, storage_for
 from backend.pii import Pii
 from backend.settings import Settings
 from schemas.base import INT64_MAX, MAX_PAGE
@@ -58,6 +59,11 @@ def provide_revocations(request: Request) -> Revocations:
     return request.app.state.revocations
 
 
+def provide_storage(request: Request) -> PhotoStorage:
+    """Where uploads live (photos, department feed files)."""
+    return storage_for(request.app.state.settings)
+
+
 DEPENDENCIES = {
     "conn": Provide(provide_caller_conn),
     "principal": Provide(provide_principal),
@@ -65,6 +71,7 @@ DEPENDENCIES = {
     "pii": Provide(provide_pii, sync_to_thread=False),
     "redis": Provide(provide_redis, sync_to_thread=False),
     "revocations": Provide(provide_revocations, sync_to_thread=False),
+    "storage": Provide(provide_storage, sync_to_thread=False),
 }
 
 # For the few routes that serve callers without a token (log-in, refresh, signed photo links).
@@ -78,6 +85,7 @@ PiiDep = NamedDependency[Pii]
 SettingsDep = NamedDependency[Settings]
 RedisDep = NamedDependency[ArqRedis]
 RevocationsDep = NamedDependency[Revocations]
+StorageDep = NamedDependency[PhotoStorage]
 
 # Path and query parameters: litestar checks a parameter against its `Parameter` bounds (msgspec's
 # Meta is ignored there), and the bound must sit on the whole `int | None`.

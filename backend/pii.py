@@ -7,8 +7,8 @@ ID numbers and phones are stored as `nonce || ciphertext` with a one-byte key ve
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import hmac
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,10 +23,33 @@ class InvalidIdNumber(ValueError):
     pass
 
 
+BAD_LENGTH = "身份证号码应为18位"
+BAD_FORMAT = "身份证号码格式不正确"
+BAD_CHECK_DIGIT = "身份证号码校验位不正确"
+BAD_BIRTH_OR_REGION = "身份证号码中的地区代码或出生日期无效"
+
+
+# HMAC-SHA256 (RFC 2104) from pre-keyed SHA-256 states: under OpenSSL 3 `hmac.new(...).digest()`
+# and `hmac.digest` spend more time setting the key up than hashing an ID number (1.9 µs against
+# 0.8 µs here), and a department feed hashes a million of them. Same output (tests/registry/test_pii).
+_SHA256_BLOCK_BYTES = 64
+_IPAD = bytes(0x36 for _ in range(_SHA256_BLOCK_BYTES))
+_OPAD = bytes(0x5C for _ in range(_SHA256_BLOCK_BYTES))
+
+
+def _keyed_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    if len(key) > _SHA256_BLOCK_BYTES:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK_BYTES, b"\0")
+    inner = hashlib.sha256(bytes(k ^ p for k, p in zip(key, _IPAD, strict=True)))
+    outer = hashlib.sha256(bytes(k ^ p for k, p in zip(key, _OPAD, strict=True)))
+    return inner, outer
+
+
 class Pii:
     def __init__(self, encryption_key: bytes, index_key: bytes) -> None:
         self._aead = AESGCM(encryption_key)
-        self._index_key = index_key
+        self._inner, self._outer = _keyed_states(index_key)
 
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -40,7 +63,11 @@ class Pii:
 
     def blind_index(self, value: str, *, kind: bytes) -> bytes:
         # `kind` separates ID numbers from phones so equal strings never share an index.
-        return hmac.new(self._index_key, kind + b":" + value.encode(), hashlib.sha256).digest()
+        inner = self._inner.copy()
+        inner.update(kind + b":" + value.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
     def id_index(self, id_number: str) -> bytes:
         return self.blind_index(id_number, kind=b"ric")
@@ -55,18 +82,52 @@ def normalize_id_number(raw: str) -> str:
     Raises InvalidIdNumber with a Chinese reason.
     """
     value = raw.strip().upper().replace(" ", "")
-    try:
-        if len(value) == 15:
-            value = _convert_legacy(value)
+    if len(value) == 15:
+        value = _convert_legacy(value)
+    if value.isascii():
+        return _validate_ascii(value)
+    try:  # stdnum reads full-width and other look-alike digits as ASCII ones
         return ric.validate(value)
     except stdnum_errors.InvalidChecksum:
-        raise InvalidIdNumber("身份证号码校验位不正确") from None
-    except stdnum_errors.InvalidComponent:
-        raise InvalidIdNumber("身份证号码中的地区代码或出生日期无效") from None
+        raise InvalidIdNumber(BAD_CHECK_DIGIT) from None
+    except (stdnum_errors.InvalidComponent, KeyError):  # KeyError: stdnum's entry has no county
+        raise InvalidIdNumber(BAD_BIRTH_OR_REGION) from None
     except stdnum_errors.InvalidLength:
-        raise InvalidIdNumber("身份证号码应为18位") from None
+        raise InvalidIdNumber(BAD_LENGTH) from None
     except stdnum_errors.ValidationError:
-        raise InvalidIdNumber("身份证号码格式不正确") from None
+        raise InvalidIdNumber(BAD_FORMAT) from None
+
+
+def _validate_ascii(value: str) -> str:
+    """ric.validate's verdicts (same order: length, digits, check digit, birth date, region at the
+    birth year) at a fraction of its cost: the region lookup is cached, a feed holds few regions."""
+    if len(value) != 18:
+        raise InvalidIdNumber(BAD_LENGTH)
+    if not value[:17].isdigit():
+        raise InvalidIdNumber(BAD_FORMAT)
+    if value[17] != ric.calc_check_digit(value):
+        raise InvalidIdNumber(BAD_CHECK_DIGIT)
+    if not _birth_date_exists(value[6:14]) or not _region_existed(value[:6], value[6:10]):
+        raise InvalidIdNumber(BAD_BIRTH_OR_REGION)
+    return value
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _birth_date_exists(yyyymmdd: str) -> bool:
+    try:
+        dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _region_existed(region: str, year: str) -> bool:
+    try:
+        ric.get_birth_place(f"{region}{year}01010000")
+    except (stdnum_errors.InvalidComponent, KeyError):  # KeyError: stdnum's entry has no county
+        return False
+    return True
 
 
 def _convert_legacy(value: str) -> str:

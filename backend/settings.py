@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_prefix: str = "fangpin:"  # every Redis key we write starts with this
     photo_storage: Annotated[str, Meta(pattern="^(local|s3)$")] = "local"
     photo_max_bytes: Annotated[int, Meta(gt=0)] = 15 * 1024 * 1024
+    # A department's monthly export: a province's 1,000,000-row medical CSV is about 120 MB.
+    feed_max_bytes: Annotated[int, Meta(gt=0)] = 200 * 1024 * 1024
     s3_endpoint_url: str | None = None
     s3_bucket: str = "fangpin-photos"
     s3_access_key: str | None = None

@@ -23,6 +23,7 @@ class NotificationEvent(enum.StrEnum):
     helper_assigned = "helper_assigned"
     visit_due = "visit_due"
     visit_overdue = "visit_overdue"
+    alert_raised = "alert_raised"  # a department batch raised alerts on the user's households
     alert_assigned = "alert_assigned"
     order_confirmed = "order_confirmed"
     order_shipped = "order_shipped"

@@ -95,18 +95,23 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
         yield test_client
 
 
+# Kept between tests: what the migrations themselves write (the default alert rules, 0013).
+MIGRATION_DATA_TABLES = ["schema_migrations", "alert_rules"]
+
+
 @pytest.fixture(scope="session")
 async def _tables(pool: asyncpg.Pool) -> str:
     names = await pool.fetch(
         "SELECT quote_ident(tablename) AS t FROM pg_tables "
-        "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        "WHERE schemaname = 'public' AND tablename <> ALL($1::text[])",
+        MIGRATION_DATA_TABLES,
     )
     return ", ".join(r["t"] for r in names)
 
 
 @pytest.fixture(autouse=True)
 async def clean_database(pool: asyncpg.Pool, _tables: str) -> None:
-    """Every test starts with empty tables."""
+    """Every test starts with empty tables (but for the migrations' own data)."""
     await pool.execute(f"TRUNCATE {_tables} RESTART IDENTITY CASCADE")
 
 

@@ -128,6 +128,7 @@ async def make_household(
     members: int = 3,
     category: str = "lifted",
     phone: str | None = None,
+    id_numbers: list[str] | None = None,  # the members' own, else fresh ones
 ) -> HouseholdRef:
     household_no = household_no or f"H{village_code[-6:]}{next(_serial):05d}"
     from backend.pii import mask_phone
@@ -147,7 +148,9 @@ async def make_household(
     people = [
         PersonCreate(
             name=f"成员{next(_serial)}",
-            id_number=make_id_number("19850315" if i < 2 else "20100101", village_code[:6]),
+            id_number=(
+                id_numbers[i] if id_numbers else make_id_number("19850315" if i < 2 else "20100101", village_code[:6])
+            ),
             relation=relations[min(i, len(relations) - 1)],
         )
         for i in range(members)
@@ -207,11 +210,16 @@ async def make_world(pool: asyncpg.Pool, pii: Pii, settings: Settings) -> World:
     return world
 
 
-def xlsx(rows: list[list[object]]) -> bytes:
-    """An XLSX workbook whose first sheet holds these rows, as Excel would save it."""
+def xlsx(rows: list[list[object]], *, more_sheets: dict[str, list[list[object]]] | None = None) -> bytes:
+    """An XLSX workbook whose first sheet holds these rows (and further sheets by name), as
+    Excel would save it."""
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
+    for title, sheet_rows in (more_sheets or {}).items():
+        sheet = book.create_sheet(title)
+        for row in sheet_rows:
+            sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

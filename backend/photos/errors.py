@@ -1,6 +1,7 @@
 from typing import ClassVar
 
 from backend.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from backend.uploads import UploadErrors
 
 
 class PhotoNotFound(NotFound):
@@ -64,3 +65,11 @@ class PhotoLinkExpired(Forbidden):
 
 class PhotoStorageUnavailable(ServiceUnavailable):
     message = "照片存储暂时不可用，请稍后再试"
+
+
+UPLOAD_ERRORS = UploadErrors(
+    too_large=PhotoTooLarge,
+    form_invalid=PhotoFormInvalid,
+    file_missing=PhotoFileMissing,
+    second_file="一次只能上传一张照片",
+)

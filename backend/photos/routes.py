@@ -5,17 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from backend.deps import Caller, Conn, PathId, PUBLIC, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, PathId, RedisDep, SettingsDep, StorageDep
 from backend.photos import rules, service
-from backend.photos.storage import PhotoStorage, storage_for
 from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList
-
-StorageDep = NamedDependency[PhotoStorage]
 
 # URL segment of each owner kind: POST /api/applications/{id}/photos, …
 OWNER_PATHS = {
@@ -24,10 +19,6 @@ OWNER_PATHS = {
     OwnerKind.product: "products",
     OwnerKind.order: "orders",
 }
-
-
-def provide_storage(state: State) -> PhotoStorage:
-    return storage_for(state.settings)
 
 
 def _owner_routes(kind: OwnerKind) -> list[Any]:
@@ -96,6 +87,5 @@ async def serve_photo(
 router = Router(
     path="/api",
     route_handlers=[*(r for kind in OwnerKind for r in _owner_routes(kind)), get_photo, serve_photo],
-    dependencies={"storage": Provide(provide_storage, sync_to_thread=False)},
     tags=["photos"],
 )

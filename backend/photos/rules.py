@@ -27,10 +27,6 @@ MAX_PHOTOS_PER_OWNER = {
 # Pillow's decompression-bomb limit: a 50 MP phone (the largest in common use) stays under it;
 # a 1-kB PNG that claims 100,000 × 100,000 pixels does not.
 MAX_PIXELS = 60_000_000
-# Multipart boundaries, part headers and the small form fields on top of the file itself.
-MAX_FORM_OVERHEAD_BYTES = 64 * 1024
-MAX_FORM_FIELD_BYTES = 1024
-MAX_FORM_FIELDS = 8
 
 # Derivatives ----------------------------------------------------------------------------------
 

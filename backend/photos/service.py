@@ -16,9 +16,9 @@ from backend.auth import Principal, utcnow
 from backend.photos import errors, imaging, queries, rules, signing
 from backend.photos.owners import may_upload, may_view, resolve_owner
 from backend.photos.storage import PhotoStorage, StorageUnavailable, StoredObjectMissing
-from backend.photos.upload import ReceivedUpload, receive_upload
 from backend.queue import enqueue_after_commit
 from backend.settings import Settings
+from backend.uploads import ReceivedUpload, receive_upload
 from schemas.photos import (
     OwnerKind,
     Photo,
@@ -67,7 +67,9 @@ async def upload_photo(
     owner = await _owner_in_view(conn, principal, kind, owner_id)
     if not may_upload(principal, kind, owner):
         raise errors.PhotoUploadNotAllowed()
-    async with receive_upload(body, content_type, content_length, max_file_bytes=settings.photo_max_bytes) as upload:
+    async with receive_upload(
+        body, content_type, content_length, max_file_bytes=settings.photo_max_bytes, errors=errors.UPLOAD_ERRORS
+    ) as upload:
         form = _form(upload)
         inspection = await asyncio.to_thread(imaging.inspect, upload.path)
         photo_id, created, ready = await _store(conn, storage, principal, kind, owner_id, owner, upload, form, inspection)

@@ -1,8 +1,9 @@
-"""Where photo bytes live, behind one small interface: the local data folder (one API process or
-a shared volume) or any S3-compatible object store (MinIO, OSS, COS) for several API replicas.
+"""Where uploaded bytes live, behind one small interface: the local data folder (one API process
+or a shared volume) or any S3-compatible object store (MinIO, OSS, COS) for several API replicas.
 
-Keys are content addresses (`originals/<sha256>`, `display/<sha256>.jpg`), so writing a key twice
-writes the same bytes and no write ever needs coordination.
+Photo keys are content addresses (`originals/<sha256>`, `display/<sha256>.jpg`), so writing a key
+twice writes the same bytes and no write ever needs coordination. Department feed files
+(`feeds/…`, up to hundreds of MB) go in and out as files, copied in blocks, never held in memory.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import abc
 import asyncio
 import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.settings import Settings
+
+COPY_BLOCK_BYTES = 1024 * 1024  # a file goes in and out in blocks of this size
 
 
 class StorageUnavailable(Exception):
@@ -32,7 +36,16 @@ class StoredObjectMissing(Exception):
 
 class PhotoStorage(abc.ABC):
     @abc.abstractmethod
-    async def put_file(self, key: str, path: Path) -> None: ...
+    async def put_file(self, key: str, path: Path) -> None:
+        """Copies the file in blocks; memory stays flat whatever its size."""
+
+    @abc.abstractmethod
+    async def get_file(self, key: str, path: Path) -> None:
+        """Copies the object to `path` in blocks. Raises StoredObjectMissing when there is no such key."""
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Removes the key if it is there."""
 
     @abc.abstractmethod
     async def put_bytes(self, key: str, data: bytes) -> None: ...
@@ -54,17 +67,29 @@ class LocalStorage(PhotoStorage):
             raise ValueError(f"storage key escapes the root: {key!r}")
         return path
 
-    def _write(self, key: str, data: bytes) -> None:
+    def _write(self, key: str, data: bytes | Path) -> None:
+        """`data` or, given a path, that file's contents, copied in blocks."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                if isinstance(data, Path):
+                    with data.open("rb") as source:
+                        shutil.copyfileobj(source, out, COPY_BLOCK_BYTES)
+                else:
+                    out.write(data)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _copy_out(self, key: str, target: Path) -> None:
+        try:
+            with self._path(key).open("rb") as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, COPY_BLOCK_BYTES)
+        except FileNotFoundError:
+            raise StoredObjectMissing(key) from None
 
     def _read(self, key: str) -> bytes:
         try:
@@ -73,7 +98,13 @@ class LocalStorage(PhotoStorage):
             raise StoredObjectMissing(key) from None
 
     async def put_file(self, key: str, path: Path) -> None:
-        await asyncio.to_thread(lambda: self._write(key, path.read_bytes()))
+        await asyncio.to_thread(self._write, key, path)
+
+    async def get_file(self, key: str, path: Path) -> None:
+        await asyncio.to_thread(self._copy_out, key, path)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(self._write, key, data)
@@ -112,8 +143,18 @@ class S3Storage(PhotoStorage):
         def read() -> bytes:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+        return await self._reading(key, read)
+
+    async def get_file(self, key: str, path: Path) -> None:
+        # boto3's managed transfer: ranged parts, written as they arrive.
+        await self._reading(key, self.client.download_file, self.bucket, key, str(path))
+
+    async def delete(self, key: str) -> None:
+        await self._call(self.client.delete_object, Bucket=self.bucket, Key=key)
+
+    async def _reading(self, key: str, function, *args):  # type: ignore[no-untyped-def]
         try:
-            return await self._call(read)
+            return await self._call(function, *args)
         except StorageUnavailable as exc:
             if isinstance(exc.__cause__, ClientError) and exc.__cause__.response["Error"]["Code"] in (
                 "NoSuchKey",

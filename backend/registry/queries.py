@@ -7,8 +7,8 @@ SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only}
 # so its shape is the one PostgreSQL plans fastest: scalar subqueries rather than a join, and the
 # members as plain `json` of an ordered row set, not `jsonb_build_object` per member
 # (120-150 µs planning and execution instead of 155-240 µs; docs/performance.md).
-GET_HOUSEHOLD = f"""
-SELECT h.id, h.household_no, h.village_code,
+HOUSEHOLD_COLUMNS = """
+h.id, h.household_no, h.village_code,
        (SELECT v.name FROM regions v WHERE v.code = h.village_code) AS village_name,
        h.address, h.latitude, h.longitude, h.category, h.monitoring_status, h.monitoring_type,
        h.head_phone_masked, h.helper_user_id,
@@ -21,6 +21,10 @@ SELECT h.id, h.household_no, h.village_code,
                  WHERE p.household_id = h.id
                  ORDER BY p.relation <> 'head', p.id) member
        ), '[]') AS members
+"""
+
+GET_HOUSEHOLD = f"""
+SELECT {HOUSEHOLD_COLUMNS}
 FROM households h
 WHERE h.id = $1
   AND {SCOPE.format(like="$2", only="$3")}

@@ -15,6 +15,7 @@ from backend.auth import REGION_ROLES, require_role
 from backend.deps import Caller, Conn, PageParam, PathId, PiiDep
 from backend.registry import importer, service
 from backend.registry.importer.columns import MAX_IMPORT_BYTES
+from schemas.alerts import HouseholdWithAlerts
 from schemas.base import Role
 from schemas.registry import (
     Household,
@@ -69,9 +70,10 @@ async def search_households(
 
 
 @get("/households/{household_id:int}", operation_id="GetHousehold")
-async def get_household(household_id: PathId, conn: Conn, principal: Caller) -> Household:
+async def get_household(household_id: PathId, conn: Conn, principal: Caller) -> HouseholdWithAlerts:
+    """With the household's traffic light (红黄绿) and open alerts (docs/alerts.md)."""
     require_role(principal, HOUSEHOLD_READERS)
-    return await service.get_household(conn, principal, household_id)
+    return await service.get_household_with_alerts(conn, principal, household_id)
 
 
 @put("/households/{household_id:int}/incomes", operation_id="RecordIncome")

@@ -6,11 +6,13 @@ import asyncpg
 import msgspec
 
 from backend import audit
+from backend.alerts import queries as alert_queries
 from backend.auth import Principal
 from backend.db import row_to
 from backend.pii import InvalidIdNumber, Pii, mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from backend.regions.rules import region_prefix
 from backend.registry import errors, queries, rules
+from schemas.alerts import HouseholdWithAlerts
 from schemas.base import ErrorDetail, PageMeta
 from schemas.regions import RegionLevel
 from schemas.registry import (
@@ -33,6 +35,17 @@ async def get_household(conn: asyncpg.Connection, principal: Principal, househol
     if row is None:
         raise errors.HouseholdNotFound()
     return row_to(row, Household)
+
+
+async def get_household_with_alerts(
+    conn: asyncpg.Connection, principal: Principal, household_id: int
+) -> HouseholdWithAlerts:
+    """The household as staff read it: with its traffic light (红黄绿), its open alerts and the
+    registry updates the civil registry asked for; HouseholdNotFound outside the caller's scope."""
+    row = await conn.fetchrow(alert_queries.GET_HOUSEHOLD_WITH_ALERTS, household_id, *_scope(principal))
+    if row is None:
+        raise errors.HouseholdNotFound()
+    return row_to(row, HouseholdWithAlerts)
 
 
 async def create_household(

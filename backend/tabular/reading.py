@@ -34,6 +34,11 @@ class Column:
     label: str  # the Chinese header county staff type
     required: bool = False
     household: bool = False  # registry import: a household attribute, given once per household
+    aliases: tuple[str, ...] = ()  # other Chinese headers the same column goes by in exports
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.key, self.label, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,11 @@ def read_table(
     return rows, encoding
 
 
+def header_index(columns: Sequence[Column]) -> dict[str, str]:
+    """Every header a column answers to (key, label, aliases) → its key."""
+    return {header: c.key for c in columns for header in c.headers}
+
+
 def _xlsx_records(data: bytes) -> Iterator[list[str]]:
     """The first sheet's rows as cell texts, streamed (read-only mode keeps memory flat)."""
     try:
@@ -99,17 +109,18 @@ def _xlsx_records(data: bytes) -> Iterator[list[str]]:
         raise ImportFileInvalid("无法读取该 XLSX 文件，请用表格软件重新保存后上传") from None
     try:
         for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
+            yield [cell_text(v) for v in values]
     finally:
         workbook.close()
 
 
-def _cell_text(value: object) -> str:
-    """A typed cell as the text a CSV export would hold: 12.0 → "12", a date → "2024-03-15"."""
+def cell_text(value: object) -> str:
+    """A typed cell as the text a CSV export would hold: 12.0 → "12", a date → "2024-03-15",
+    0.1 + 0.2 → "0.3" (the 15 significant digits Excel itself shows)."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -118,7 +129,7 @@ def _cell_text(value: object) -> str:
 
 
 def _header_keys(header: Iterable[str], columns: Sequence[Column]) -> list[str | None]:
-    to_key = {c.key: c.key for c in columns} | {c.label: c.key for c in columns}
+    to_key = header_index(columns)
     keys: list[str | None] = []
     problems: list[ErrorDetail] = []
     for name in (h.strip() for h in header):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 
 from litestar import Response
+from litestar.response import Stream
 
 from backend.tabular.reading import Column
 from schemas.base import ImportReject
@@ -22,6 +23,16 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
+async def csv_chunks(header: Sequence[str], pages: AsyncIterable[Sequence[Sequence[object]]]) -> AsyncIterator[bytes]:
+    """The same CSV as `csv_bytes`, one encoded piece per page of rows, for reports too long to
+    hold in memory."""
+    yield csv_bytes(header, ())
+    async for page in pages:
+        out = io.StringIO()
+        csv.writer(out).writerows(page)
+        yield out.getvalue().encode("utf-8")
+
+
 def rejects_csv(rejects: Iterable[ImportReject], columns: Sequence[Column]) -> bytes:
     """A reject report: row, column key, its Chinese label, reason."""
     labels = {c.key: c.label for c in columns}
@@ -30,8 +41,13 @@ def rejects_csv(rejects: Iterable[ImportReject], columns: Sequence[Column]) -> b
 
 def csv_download(content: bytes, file_name: str) -> Response[bytes]:
     """An attachment; litestar adds `charset=utf-8` to a text type itself."""
-    return Response(
-        content,
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"},
-    )
+    return Response(content, media_type="text/csv", headers=_attachment(file_name))
+
+
+def csv_stream_download(chunks: AsyncIterable[bytes], file_name: str) -> Stream:
+    """The same attachment sent as it is made (from `csv_chunks`)."""
+    return Stream(chunks, media_type="text/csv; charset=utf-8", headers=_attachment(file_name))
+
+
+def _attachment(file_name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"}

@@ -68,6 +68,14 @@ async def round_trip(storage, tmp_path) -> None:
     assert await storage.get_bytes("display/abc.jpg") == b"same key again"
     with pytest.raises(StoredObjectMissing):
         await storage.get_bytes("display/none.jpg")
+    # Large files (department feeds) go out to a path in blocks, and can be removed.
+    copy = tmp_path / "fetched"
+    await storage.get_file("originals/abc", copy)
+    assert copy.read_bytes() == b"original bytes" * 1000
+    await storage.delete("originals/abc")
+    await storage.delete("originals/abc")  # already gone: nothing to do
+    with pytest.raises(StoredObjectMissing):
+        await storage.get_file("originals/abc", copy)
 
 
 async def test_s3_backend_round_trip(s3_settings: Settings, tmp_path) -> None:

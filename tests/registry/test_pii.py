@@ -1,9 +1,13 @@
 """Personal data at rest (DOMAIN §11): authenticated encryption, blind index, masking, ID rules."""
 
+import hashlib
+import hmac
 import os
+import random
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from backend.pii import InvalidIdNumber, Pii, mask_id_number, mask_phone, normalize_id_number
@@ -79,3 +83,49 @@ def test_bad_checksum_is_named() -> None:
 def test_masks_keep_region_and_last_four() -> None:
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_phone("13800001234") == "138****1234"
+
+
+@pytest.mark.parametrize("key_bytes", [1, 32, 64, 65, 200])
+def test_blind_index_is_plain_hmac_sha256(key_bytes: int) -> None:
+    key = os.urandom(key_bytes)
+    pii = Pii(os.urandom(32), key)
+    for value in ("", "11010519491231002X", "13800001234" * 20):
+        assert pii.id_index(value) == hmac.new(key, b"ric:" + value.encode(), hashlib.sha256).digest()
+
+
+def _stdnum_verdict(raw: str) -> str:
+    """What normalize_id_number answered when it called ric.validate for every number."""
+    value = raw.strip().upper().replace(" ", "")
+    try:
+        return ric.validate(value)
+    except stdnum_errors.InvalidChecksum:
+        return "校验位"
+    except (stdnum_errors.InvalidComponent, KeyError):  # stdnum crashes on some regions' entries
+        return "地区代码或出生日期"
+    except stdnum_errors.InvalidLength:
+        return "18位"
+    except stdnum_errors.ValidationError:
+        return "格式"
+
+
+def _verdict(raw: str) -> str:
+    try:
+        return normalize_id_number(raw)
+    except InvalidIdNumber as exc:
+        return next(word for word in ("校验位", "地区代码或出生日期", "18位", "格式") if word in str(exc))
+
+
+def test_fast_validation_gives_stdnum_verdicts_on_many_numbers() -> None:
+    rng = random.Random(11643)
+    regions = ["110105", "450102", "660121", "360426", "000000", "999999", "110199", "371402"]
+    numbers = []
+    for _ in range(20_000):
+        birth = f"{rng.randint(1890, 2030)}{rng.randint(0, 13):02d}{rng.randint(0, 32):02d}"
+        body = rng.choice(regions) + birth + f"{rng.randint(0, 999):03d}"
+        number = body + (ric.calc_check_digit(body + "0") if rng.random() < 0.7 else rng.choice("0123456789XY"))
+        if rng.random() < 0.1:  # damage it: a character replaced, dropped or added
+            at = rng.randrange(18)
+            number = number[:at] + rng.choice(["", "x", "-", "7", " ", "AB", "٣"]) + number[at + 1 :]
+        numbers.append(number)
+    assert sum(_verdict(n) == n for n in numbers) > 2_000  # enough valid ones to mean something
+    assert [_verdict(n) for n in numbers] == [_stdnum_verdict(n) for n in numbers]

@@ -16,6 +16,7 @@ from backend.boundary import control_character_reason
 from backend.pii import InvalidIdNumber, id_birth_date, id_sex, normalize_id_number, normalize_phone
 from backend.registry.importer import columns
 from backend.registry.importer.columns import RawRow
+from backend.tabular import CellError
 from schemas.regions import RegionLevel
 from schemas.registry import Employment, Health, HouseholdCategory, LabourCapacity, Relation, SchoolingStage
 from schemas.registry_imports import ImportReject
@@ -76,10 +77,6 @@ class ImportCheck(msgspec.Struct, frozen=True):
     households: list[ImportHousehold]
     rejects: list[ImportReject]  # sorted by row, then column in file order
     households_rejected: int
-
-
-class CellError(ValueError):
-    pass
 
 
 def _enum(enum_type: type[E], words: dict[str, E]) -> Callable[[str], E]:

@@ -1,12 +1,13 @@
-"""Reads a `wx.uploadFile`-style multipart body as it arrives: the `file` part goes to a temporary
-file (hashed on the way), the small form fields to a dict, and the size cap is enforced on every
-chunk, so an oversize body is refused long before it has all been sent."""
+"""Reads a multipart upload (`wx.uploadFile`, a web form, curl -F) as it arrives: the `file` part
+goes to a temporary file (SHA-256 on the way), the small form fields to a dict, and the size cap is
+enforced on every chunk, so an oversize body is refused long before it has all been sent. Each
+domain passes its own errors (photos, department feeds), so codes name what was sent."""
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,23 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from backend.boundary import check_text
-from backend.photos import errors, rules
+from backend.errors import DomainError
 
 FILE_FIELD = "file"  # wx.uploadFile's `name`
+# Multipart boundaries, part headers and the small form fields on top of the file itself.
+MAX_FORM_OVERHEAD_BYTES = 64 * 1024
+MAX_FORM_FIELD_BYTES = 1024
+MAX_FORM_FIELDS = 8
+
+
+@dataclass(frozen=True)
+class UploadErrors:
+    """The error classes a domain answers an upload with."""
+
+    too_large: Callable[[int], DomainError]  # 413, given the cap in bytes
+    form_invalid: Callable[..., DomainError]  # 400, not the form expected; an optional message
+    file_missing: type[DomainError]  # 422, no file part or an empty one
+    second_file: str  # the message when a second file part arrives
 
 
 @dataclass
@@ -39,8 +54,9 @@ class _Part:
 
 
 class _FormReader:
-    def __init__(self, spool: BinaryIO, max_file_bytes: int) -> None:
+    def __init__(self, spool: BinaryIO, max_file_bytes: int, errors: UploadErrors) -> None:
         self.spool = spool
+        self.errors = errors
         self.max_file_bytes = max_file_bytes
         self.digest = hashlib.sha256()
         self.file_bytes = 0
@@ -82,33 +98,33 @@ class _FormReader:
             check_text(self.part.filename, "file_name")
         if self.part.name == FILE_FIELD:
             if self.file_seen:
-                raise errors.PhotoFormInvalid("一次只能上传一张照片")
+                raise self.errors.form_invalid(self.errors.second_file)
             self.file_seen = True
             self.filename = self.part.filename
         elif self.part.filename is not None:
-            raise errors.PhotoFormInvalid()
-        elif len(self.fields) >= rules.MAX_FORM_FIELDS:
-            raise errors.PhotoFormInvalid("表单字段太多")
+            raise self.errors.form_invalid()
+        elif len(self.fields) >= MAX_FORM_FIELDS:
+            raise self.errors.form_invalid("表单字段太多")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self.part.name == FILE_FIELD:
             self.file_bytes += len(chunk)
             if self.file_bytes > self.max_file_bytes:
-                raise errors.PhotoTooLarge(self.max_file_bytes)
+                raise self.errors.too_large(self.max_file_bytes)
             self.digest.update(chunk)
             self.spool.write(chunk)
         else:
             self.part.value.extend(chunk)
-            if len(self.part.value) > rules.MAX_FORM_FIELD_BYTES:
-                raise errors.PhotoFormInvalid("表单字段太长")
+            if len(self.part.value) > MAX_FORM_FIELD_BYTES:
+                raise self.errors.form_invalid("表单字段太长")
 
     def on_part_end(self) -> None:
         if self.part.name != FILE_FIELD:
             try:
                 value = self.part.value.decode("utf-8")
             except UnicodeDecodeError:
-                raise errors.PhotoFormInvalid("表单字段不是 UTF-8 文字") from None
+                raise self.errors.form_invalid("表单字段不是 UTF-8 文字") from None
             check_text(value, self.part.name)
             self.fields[self.part.name] = value
 
@@ -123,33 +139,34 @@ async def receive_upload(
     content_length: int | None,
     *,
     max_file_bytes: int,
+    errors: UploadErrors,
 ) -> AsyncIterator[ReceivedUpload]:
     """Yields the received upload; the temporary file is gone when the block ends."""
     media_type, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
-        raise errors.PhotoFormInvalid()
-    max_body_bytes = max_file_bytes + rules.MAX_FORM_OVERHEAD_BYTES
+        raise errors.form_invalid()
+    max_body_bytes = max_file_bytes + MAX_FORM_OVERHEAD_BYTES
     if content_length is not None and content_length > max_body_bytes:
-        raise errors.PhotoTooLarge(max_file_bytes)  # announced too big: read nothing
+        raise errors.too_large(max_file_bytes)  # announced too big: read nothing
 
     with tempfile.NamedTemporaryFile(prefix="fangpin-upload-", suffix=".part") as spool:
-        reader = _FormReader(spool, max_file_bytes)
+        reader = _FormReader(spool, max_file_bytes, errors)
         parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
         received = 0
         try:
             async for chunk in chunks:
                 received += len(chunk)
                 if received > max_body_bytes:
-                    raise errors.PhotoTooLarge(max_file_bytes)
+                    raise errors.too_large(max_file_bytes)
                 parser.write(chunk)
             parser.finalize()
         except MultipartParseError:
-            raise errors.PhotoFormInvalid() from None
+            raise errors.form_invalid() from None
         if not reader.complete:
-            raise errors.PhotoFormInvalid("上传没有完成，请重试")
+            raise errors.form_invalid("上传没有完成，请重试")
         if not reader.file_seen or reader.file_bytes == 0:
-            raise errors.PhotoFileMissing()
+            raise errors.file_missing()
         spool.flush()
         yield ReceivedUpload(
             path=Path(spool.name),

@@ -1,0 +1,78 @@
+"""Department feed endpoints: upload a month's export, watch its batch, download its reject report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from backend import tabular
+from backend.auth import require_role
+from backend.deps import Caller, Conn, PageParam, PathId, RedisDep, SettingsDep, StorageDep
+from backend.feeds import rules, service
+from schemas.feeds import FeedBatch, FeedBatchPage
+
+
+# The body is streamed by the service with its own cap (feed_max_bytes), hence no framework limit.
+@post("/feeds/batches", operation_id="UploadFeedBatch", request_max_body_size=None)
+async def upload_batch(
+    request: Request[Any, Any, Any],
+    conn: Conn,
+    redis: RedisDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    principal: Caller,
+) -> Response[FeedBatch]:
+    """multipart/form-data: `file` (CSV or XLSX), `feed`, `period` (YYYY-MM), optional
+    `region_code` and `sheet`. 201 with a new batch, 200 with the batch these bytes already made."""
+    require_role(principal, rules.UPLOADERS)
+    batch, created = await service.upload_batch(
+        conn,
+        redis,
+        storage,
+        settings,
+        principal,
+        request.stream(),
+        request.headers.get("content-type", ""),
+        request.content_length,
+    )
+    if not created:
+        return Response(batch, status_code=200)
+    return Response(batch, status_code=201, headers={"Location": f"/api/feeds/batches/{batch.id}"})
+
+
+@get("/feeds/batches", operation_id="ListFeedBatches")
+async def list_batches(
+    conn: Conn,
+    principal: Caller,
+    page: PageParam = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+) -> FeedBatchPage:
+    require_role(principal, rules.READERS)
+    return await service.list_batches(conn, principal, page, page_size)
+
+
+@get("/feeds/batches/{batch_id:int}", operation_id="GetFeedBatch")
+async def get_batch(batch_id: PathId, conn: Conn, principal: Caller) -> FeedBatch:
+    require_role(principal, rules.READERS)
+    return await service.get_batch(conn, principal, batch_id)
+
+
+@get("/feeds/batches/{batch_id:int}/rejects.csv", operation_id="DownloadFeedBatchRejects")
+async def download_rejects(batch_id: PathId, request: Request[Any, Any, Any], conn: Conn, principal: Caller) -> Stream:
+    """行号, 列, 值 (masked), 原因 — UTF-8 with a BOM, for Excel."""
+    require_role(principal, rules.READERS)
+    await service.get_batch(conn, principal, batch_id)
+    pages = service.reject_pages(request.app.state.db, batch_id)
+    return tabular.csv_stream_download(
+        tabular.csv_chunks(rules.REJECTS_CSV_HEADER, pages), f"feed-{batch_id}-rejects.csv"
+    )
+
+
+router = Router(
+    path="/api",
+    route_handlers=[upload_batch, list_batches, get_batch, download_rejects],
+    tags=["feeds"],
+)
