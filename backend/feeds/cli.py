@@ -89,7 +89,7 @@ async def run_import_department_cli(
         print(summary(batch))
         if batch.rows_rejected:
             rejects_path = path.with_name(path.name + ".rejects.csv")
-            await write_rejects(pool, batch_id, rejects_path)
+            await write_rejects(pool, batch, rejects_path)
             print(f"有误的行及原因: {rejects_path}")
         return batch.status is FeedBatchStatus.done
     finally:
@@ -146,8 +146,8 @@ async def _run(
     return outcome
 
 
-async def write_rejects(pool: asyncpg.Pool, batch_id: int, target: Path) -> None:
+async def write_rejects(pool: asyncpg.Pool, batch: FeedBatch, target: Path) -> None:
     """The reject report, byte for byte as the API serves it, written page by page."""
     with target.open("wb") as out:
-        async for piece in tabular.csv_chunks(rules.REJECTS_CSV_HEADER, service.reject_pages(pool, batch_id)):
+        async for piece in tabular.csv_chunks(rules.REJECTS_CSV_HEADER, service.reject_pages(pool, batch)):
             out.write(piece)

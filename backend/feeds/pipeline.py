@@ -23,7 +23,8 @@ import asyncpg
 
 from backend.alerts.service import BatchRef, evaluate_batch
 from backend.feeds import queries, rules
-from backend.feeds.reader import STAGING_COLUMNS, FeedChunk, FeedFileRejected, FeedReader, open_feed
+from backend.feeds.columns import STAGING_COLUMNS
+from backend.feeds.reader import FeedChunk, FeedFileRejected, FeedReader, open_feed
 from backend.photos.storage import PhotoStorage, StorageUnavailable, StoredObjectMissing
 from backend.pii import Pii
 from schemas.feeds import FeedBatchStatus, FeedCode
@@ -148,6 +149,7 @@ async def _load(
         if not pending.done():  # an error while writing: let the parse in flight end, unused
             with contextlib.suppress(Exception):
                 await pending
+        reader.close()
     return rows_read
 
 

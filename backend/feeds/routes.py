@@ -64,8 +64,8 @@ async def get_batch(batch_id: PathId, conn: Conn, principal: Caller) -> FeedBatc
 async def download_rejects(batch_id: PathId, request: Request[Any, Any, Any], conn: Conn, principal: Caller) -> Stream:
     """行号, 列, 值 (masked), 原因 — UTF-8 with a BOM, for Excel."""
     require_role(principal, rules.READERS)
-    await service.get_batch(conn, principal, batch_id)
-    pages = service.reject_pages(request.app.state.db, batch_id)
+    batch = await service.get_batch(conn, principal, batch_id)
+    pages = service.reject_pages(request.app.state.db, batch)
     return tabular.csv_stream_download(
         tabular.csv_chunks(rules.REJECTS_CSV_HEADER, pages), f"feed-{batch_id}-rejects.csv"
     )

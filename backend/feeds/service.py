@@ -17,6 +17,7 @@ from arq.connections import ArqRedis
 from backend import audit
 from backend.auth import Principal, utcnow
 from backend.feeds import errors, queries, rules
+from backend.feeds.columns import SPECS
 from backend.photos.storage import PhotoStorage, StorageUnavailable
 from backend.queue import enqueue_after_commit
 from backend.settings import Settings
@@ -224,14 +225,18 @@ async def list_batches(conn: asyncpg.Connection, principal: Principal, page: int
     )
 
 
-async def reject_pages(pool: asyncpg.Pool, batch_id: int) -> AsyncIterator[Sequence[Sequence[object]]]:
-    """The reject report's rows (行号, 列, 值, 原因) in pages, each page its own short query."""
+async def reject_pages(pool: asyncpg.Pool, batch: FeedBatch) -> AsyncIterator[Sequence[Sequence[object]]]:
+    """The reject report's rows (行号, 列 by its Chinese name, 值, 原因) in pages, each page its own
+    short query."""
+    labels = {c.key: c.label for c in SPECS[batch.feed].columns}
     after: tuple[int, str] = (0, "")
     while True:
-        rows = await pool.fetch(queries.LIST_REJECTS_AFTER, batch_id, *after, REJECTS_PAGE_ROWS)
+        rows = await pool.fetch(queries.LIST_REJECTS_AFTER, batch.id, *after, REJECTS_PAGE_ROWS)
         if not rows:
             return
-        yield [(r["row_no"], r["column_key"], r["value_masked"], r["reason"]) for r in rows]
+        yield [
+            (r["row_no"], labels.get(r["column_key"], r["column_key"]), r["value_masked"], r["reason"]) for r in rows
+        ]
         after = (rows[-1]["row_no"], rows[-1]["column_key"])
 
 

@@ -18,7 +18,6 @@ import asyncpg
 import pytest
 from arq.connections import ArqRedis
 from litestar.testing import AsyncTestClient
-from stdnum.cn import ric
 
 from backend.queue import create_redis
 from backend.settings import Settings, env_name
@@ -28,13 +27,6 @@ from workers.settings import create_worker
 
 PERIOD = "2026-10"
 MEDICAL_HEADER = ("id_number", "name", "period_start", "period_end", "total_cost", "reimbursed", "out_of_pocket")
-
-
-def id_number(serial: int, region: str = "450102") -> str:
-    """The `serial`-th made-up resident ID number of a region, always the same, valid GB 11643."""
-    birth = f"19{60 + serial // 1000 % 40:02d}0{1 + serial // 40000 % 9}15"
-    body = f"{region}{birth}{serial % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
 
 
 def medical_rows(members: list[str], yuan: list[str]) -> list[tuple[str, ...]]:
@@ -136,6 +128,31 @@ async def batch_row(pool: asyncpg.Pool, batch_id: int) -> asyncpg.Record:
 
 async def staging_count(pool: asyncpg.Pool, feed: str = "medical") -> int:
     return await pool.fetchval(f"SELECT count(*) FROM feed_rows_{feed}")
+
+
+async def forget_batch(pool: asyncpg.Pool, batch_id: int) -> None:
+    """As if the batch had never been: its alerts, look-back figures and row go, lights turn green
+    (so the same file can be run again from the same starting point)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for table in ("alerts", "medical_costs_monthly", "registry_update_flags"):
+            await conn.execute(f"DELETE FROM {table} WHERE batch_id = $1", batch_id)
+        await conn.execute("DELETE FROM feed_batches WHERE id = $1", batch_id)
+        await conn.execute("UPDATE households SET traffic_light = 'green'")
+
+
+async def batch_outcome(pool: asyncpg.Pool, batch_id: int) -> tuple[dict[str, object], list[tuple]]:
+    """What a run leaves that a user sees: the counts, the reject report's size and every alert."""
+    row = await batch_row(pool, batch_id)
+    counts = {
+        k: row[k] for k in ("status", "rows_read", "rows_rejected", "rows_loaded", "rows_matched", "alerts_raised")
+    }
+    counts["rejects"] = await pool.fetchval("SELECT count(*) FROM feed_rejects WHERE batch_id = $1", batch_id)
+    alerts = await pool.fetch(
+        "SELECT person_id, household_id, rule_code, risk_type, level, period, why, threshold::text, evidence::text "
+        "FROM alerts WHERE batch_id = $1 ORDER BY person_id, rule_code",
+        batch_id,
+    )
+    return counts, [tuple(a) for a in alerts]
 
 
 class WorkerProcess:
