@@ -123,7 +123,7 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{args.database}"))
     keys = registry_db.load_keys(BENCH_DIR / "feeds-keys.json")
-    registry_csv = BENCH_DIR / f"registry-{args.persons}-s{args.seed}.csv"
+    registry_csv = BENCH_DIR / f"registry-{args.persons}-s{args.seed}-v{registry_db.REGISTRY_VERSION}.csv"
     feed_csv = BENCH_DIR / f"medical-{args.rows}-of-{args.persons}-s{args.seed}-{period:%Y%m}.csv"
 
     print(f"{os.cpu_count()} CPUs; {args.persons:,} persons, {args.rows:,} feed rows, period {period:%Y-%m}")

@@ -24,6 +24,8 @@ from pathlib import Path
 import asyncpg
 
 import synth
+from backend.demo.data import thresholds_fen
+from backend.demo.seed import INSERT_THRESHOLDS
 from backend.pii import Pii, mask_id_number
 from backend.settings import GENERATED_KEYS
 from migrations.runner import migrate
@@ -81,8 +83,11 @@ class Registry:
     phases: dict[str, float]  # building: seconds per step
 
 
+REGISTRY_VERSION = 2  # raise when bench/synth.py's registry changes: cached ones are rebuilt
+
+
 def _comment(persons: int, seed: int) -> str:
-    return f"fangpin bench registry: persons={persons} seed={seed}"
+    return f"fangpin bench registry v{REGISTRY_VERSION}: persons={persons} seed={seed}"
 
 
 async def cached(dsn: str, persons: int, seed: int, pii: Pii) -> bool:
@@ -196,8 +201,9 @@ async def _restore_indexes(conn: asyncpg.Connection, indexes: list[dict]) -> Non
             await conn.execute(ix["definition"])
 
 
-async def _prepare(admin_dsn: str, dsn: str, database: str, persons: int) -> list[dict]:
-    """A fresh migrated database with the regions, secondary indexes dropped (returned to restore)."""
+async def _prepare(admin_dsn: str, dsn: str, database: str, persons: int, year: int) -> list[dict]:
+    """A fresh migrated database with the regions and the province's monitoring lines (the demo's),
+    secondary indexes dropped (returned to restore)."""
     admin = await asyncpg.connect(admin_dsn)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -208,6 +214,7 @@ async def _prepare(admin_dsn: str, dsn: str, database: str, persons: int) -> lis
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(INSERT_REGIONS, *map(list, zip(*synth.region_rows(persons))))
+        await conn.execute(INSERT_THRESHOLDS, synth.PROVINCE, *map(list, zip(*thresholds_fen(year + 1))))
         return [dict(ix) for ix in await _drop_indexes(conn)]
     finally:
         await conn.close()
@@ -243,7 +250,7 @@ def ensure_registry(admin_dsn: str, dsn: str, database: str, persons: int, seed:
         if not export_path.exists():
             run_slices(None, keys, persons, seed, year, processes, export_path)
         return Registry(False, time.perf_counter() - start, asyncio.run(_count_households(dsn)), {})
-    indexes = asyncio.run(_prepare(admin_dsn, dsn, database, persons))
+    indexes = asyncio.run(_prepare(admin_dsn, dsn, database, persons, year))
     prepared = time.perf_counter()
     households = run_slices(dsn, keys, persons, seed, year, processes, export_path)
     copied = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -175,8 +176,13 @@ def village_households(village: int, persons: int, seed: int) -> list[Household]
         status, kind = ("monitoring", "unstable" if lifted else "marginal") if roll < 0.12 else (
             ("risk_eliminated", None) if roll < 0.16 else ("none", None)
         )
-        workers = max(1, size - 2)
-        per_worker = rng.randint(2_500, 8_000) if status == "monitoring" else rng.randint(6_000, 22_000)
+        # Per-capita net income: most households well above the monitoring line (7,200 yuan in
+        # 2025), monitored ones nearer it; a few percent within 10 % of it or below.
+        per_capita = rng.lognormvariate(math.log(11_000 if status == "monitoring" else 16_000),
+                                        0.25 if status == "monitoring" else 0.35)
+        total = int(per_capita * size) * 100
+        business, transfer = total * rng.randint(0, 30) // 100, rng.randint(500, 4_000) * 100
+        productive = rng.randint(500, 3_000) * 100
         sequence = len(households) + 1
         households.append(
             Household(
@@ -186,10 +192,10 @@ def village_households(village: int, persons: int, seed: int) -> list[Household]
                 category="lifted" if lifted else "ordinary",
                 monitoring_status=status,
                 monitoring_type=kind,
-                wage_fen=workers * per_worker * 100,
-                business_fen=rng.randint(0, 8_000) * 100,
-                transfer_fen=rng.randint(500, 4_000) * 100,
-                productive_expense_fen=rng.randint(500, 3_000) * 100,
+                wage_fen=max(0, total - business - transfer + productive),
+                business_fen=business,
+                transfer_fen=transfer,
+                productive_expense_fen=productive,
                 members=members,
             )
         )
