@@ -21,16 +21,21 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from api_read import free_port
 from redis import Redis
 
-from api_read import free_port
 from backend.auth import Principal, issue_access_token
 from backend.settings import Settings, env_name, load_settings
 from schemas.base import Role
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINE_MODULES = ("backend.feeds.routes", "backend.feeds.reader", "backend.feeds.pipeline", "workers.feeds",
-                    "backend.alerts.service")
+PIPELINE_MODULES = (
+    "backend.feeds.routes",
+    "backend.feeds.reader",
+    "backend.feeds.pipeline",
+    "workers.feeds",
+    "backend.alerts.service",
+)
 POLL_S = 0.2
 DONE = ("done", "failed")
 START_WAIT_S = 60
@@ -86,8 +91,19 @@ def _cpu_s(pid: int) -> float:
 
 
 def _start(command: str, settings: Settings) -> subprocess.Popen[bytes]:
-    fields = ("database_url", "redis_url", "port", "queue_name", "redis_prefix", "data_dir", "log_level",
-              "secret_key", "pii_key", "pii_index_key", "url_signing_key")
+    fields = (
+        "database_url",
+        "redis_url",
+        "port",
+        "queue_name",
+        "redis_prefix",
+        "data_dir",
+        "log_level",
+        "secret_key",
+        "pii_key",
+        "pii_index_key",
+        "url_signing_key",
+    )
     env = {**os.environ, **{env_name(f): str(getattr(settings, f)) for f in fields}}
     extra = ["--quiet-jobs"] if command == "worker" else []
     return subprocess.Popen([sys.executable, "-m", "backend.cli", command, *extra], cwd=ROOT, env=env)
@@ -131,11 +147,24 @@ async def _left(dsn: str, batch_id: int) -> tuple[int | None, int, int]:
         await conn.close()
 
 
-def run(dsn: str, redis_url: str, keys: dict[str, str], region: str, feed: Path, period: dt.date) -> EndToEnd:
+def run(
+    dsn: str,
+    redis_url: str,
+    keys: dict[str, str],
+    region: str,
+    feed: Path,
+    period: dt.date,
+) -> EndToEnd:
     tag = secrets.token_hex(4)
     settings = load_settings(
-        {}, database_url=dsn, redis_url=redis_url, port=free_port(), queue_name=f"fangpin-bench-{tag}:queue",
-        redis_prefix=f"fangpin-bench-{tag}:", data_dir=str(ROOT / ".fangpin/bench/e2e"), log_level="WARNING",
+        {},
+        database_url=dsn,
+        redis_url=redis_url,
+        port=free_port(),
+        queue_name=f"fangpin-bench-{tag}:queue",
+        redis_prefix=f"fangpin-bench-{tag}:",
+        data_dir=str(ROOT / ".fangpin/bench/e2e"),
+        log_level="WARNING",
         **keys,
     )
     user_id, truncated = asyncio.run(_prepare(dsn, region))
@@ -145,8 +174,16 @@ def run(dsn: str, redis_url: str, keys: dict[str, str], region: str, feed: Path,
     worker = _start("worker", settings)
     redis = Redis.from_url(redis_url)
     try:
-        _wait(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200, api, "API")
-        _wait(lambda: redis.exists(f"{settings.queue_name}:health-check"), worker, "worker")
+        _wait(
+            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
+            api,
+            "API",
+        )
+        _wait(
+            lambda: redis.exists(f"{settings.queue_name}:health-check"),
+            worker,
+            "worker",
+        )
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as client:
             start = time.perf_counter()
             with feed.open("rb") as f:
@@ -166,7 +203,9 @@ def run(dsn: str, redis_url: str, keys: dict[str, str], region: str, feed: Path,
                 phases.setdefault(batch["status"], time.perf_counter() - start)
             seconds = time.perf_counter() - start
         worker_peak, worker_cpu, api_peak = (
-            _proc_status(worker.pid, "VmHWM"), _cpu_s(worker.pid), _proc_status(api.pid, "VmHWM")
+            _proc_status(worker.pid, "VmHWM"),
+            _cpu_s(worker.pid),
+            _proc_status(api.pid, "VmHWM"),
         )
     finally:
         for process in (worker, api):
@@ -178,5 +217,16 @@ def run(dsn: str, redis_url: str, keys: dict[str, str], region: str, feed: Path,
                 process.kill()
         redis.close()
     alerts, staging, rejects = asyncio.run(_left(dsn, batch["id"]))
-    return EndToEnd(seconds, batch, phases, upload_s, worker_peak, worker_cpu, api_peak, alerts, staging, rejects,
-                    truncated)
+    return EndToEnd(
+        seconds,
+        batch,
+        phases,
+        upload_s,
+        worker_peak,
+        worker_cpu,
+        api_peak,
+        alerts,
+        staging,
+        rejects,
+        truncated,
+    )

@@ -37,9 +37,15 @@ def floor(registry: Path, feed: Path, dsn: str) -> tuple[int, int | None]:
         conn = await asyncpg.connect(dsn)
         try:
             columns = ", ".join(f"c{k} text" for k in range(7))
-            await conn.execute(f"DROP TABLE IF EXISTS bench_feed_floor; CREATE UNLOGGED TABLE bench_feed_floor ({columns})")
+            await conn.execute(
+                f"DROP TABLE IF EXISTS bench_feed_floor; CREATE UNLOGGED TABLE bench_feed_floor ({columns})"
+            )
             status = await conn.copy_to_table(
-                "bench_feed_floor", source=feed, format="csv", header=True, encoding=FEED_ENCODING.upper()
+                "bench_feed_floor",
+                source=feed,
+                format="csv",
+                header=True,
+                encoding=FEED_ENCODING.upper(),
             )
             await conn.execute("DROP TABLE bench_feed_floor")
             return int(status.split()[-1])
@@ -76,8 +82,10 @@ def duckdb(registry: Path, feed: Path, dsn: str) -> tuple[int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         utf8 = Path(tmp) / "feed.csv"
         to_utf8(feed, utf8)
-        rows, flagged = db.connect().execute(
-            f"""
+        rows, flagged = (
+            db.connect()
+            .execute(
+                f"""
             WITH visits AS (
                 SELECT "{ID}" AS id, "{OOP}" AS oop FROM read_csv($feed, header = true, all_varchar = true)),
             people AS (
@@ -91,8 +99,10 @@ def duckdb(registry: Path, feed: Path, dsn: str) -> tuple[int, int]:
                    count(*) FILTER (WHERE oop >= {THRESHOLD_YUAN} OR oop >= {INCOME_SHARE} * income)
             FROM per_person
             """,
-            {"feed": str(utf8), "registry": str(registry)},
-        ).fetchone()
+                {"feed": str(utf8), "registry": str(registry)},
+            )
+            .fetchone()
+        )
     return rows, flagged
 
 
@@ -101,7 +111,10 @@ def polars(registry: Path, feed: Path, dsn: str) -> tuple[int, int]:
 
     # Polars reads UTF-8 only; other encodings are decoded in memory by Python first.
     visits = pl.read_csv(feed, encoding=FEED_ENCODING, schema_overrides={ID: pl.String, OOP: pl.String})
-    people = pl.scan_csv(registry, schema_overrides={ID: pl.String, "户编号": pl.String, INCOME: pl.Float64})
+    people = pl.scan_csv(
+        registry,
+        schema_overrides={ID: pl.String, "户编号": pl.String, INCOME: pl.Float64},
+    )
     per_person = (
         visits.lazy()
         .select(pl.col(ID), pl.col(OOP).cast(pl.Float64, strict=False).alias("oop"))
@@ -115,7 +128,12 @@ def polars(registry: Path, feed: Path, dsn: str) -> tuple[int, int]:
 
 
 PEERS = {"floor": floor, "pandas": pandas, "duckdb": duckdb, "polars": polars}
-MODULES = {"floor": "asyncpg", "pandas": "pandas", "duckdb": "duckdb", "polars": "polars"}
+MODULES = {
+    "floor": "asyncpg",
+    "pandas": "pandas",
+    "duckdb": "duckdb",
+    "polars": "polars",
+}
 
 
 def main() -> None:
@@ -125,7 +143,16 @@ def main() -> None:
     start = time.perf_counter()
     rows, flagged = run(Path(registry), Path(feed), rest[0] if rest else "")
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "rows": rows, "flagged": flagged, "peak_rss": peak_rss()}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": rows,
+                "flagged": flagged,
+                "peak_rss": peak_rss(),
+            }
+        )
+    )
 
 
 def peak_rss() -> int:

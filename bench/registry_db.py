@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-
 import synth
+from cryptography.exceptions import InvalidTag
+
 from backend.demo.data import thresholds_fen
 from backend.demo.seed import INSERT_THRESHOLDS
 from backend.pii import Pii, mask_id_number
@@ -33,12 +34,35 @@ from migrations.runner import migrate
 VILLAGES_PER_SLICE = 20  # 10,000 persons a COPY
 INDEXED_TABLES = ("persons", "households")
 
-HOUSEHOLD_COLUMNS = ("id", "household_no", "village_code", "address", "category", "monitoring_status",
-                     "monitoring_type")
-INCOME_COLUMNS = ("household_id", "year", "member_count", "wage_fen", "business_fen", "transfer_fen",
-                  "productive_expense_fen")
-PERSON_COLUMNS = ("id", "household_id", "name", "id_number_enc", "id_number_bidx", "id_number_masked",
-                  "relation", "sex", "birth_date")
+HOUSEHOLD_COLUMNS = (
+    "id",
+    "household_no",
+    "village_code",
+    "address",
+    "category",
+    "monitoring_status",
+    "monitoring_type",
+)
+INCOME_COLUMNS = (
+    "household_id",
+    "year",
+    "member_count",
+    "wage_fen",
+    "business_fen",
+    "transfer_fen",
+    "productive_expense_fen",
+)
+PERSON_COLUMNS = (
+    "id",
+    "household_id",
+    "name",
+    "id_number_enc",
+    "id_number_bidx",
+    "id_number_masked",
+    "relation",
+    "sex",
+    "birth_date",
+)
 
 INSERT_REGIONS = """
 INSERT INTO regions (code, name, level, parent_code, prefix)
@@ -103,10 +127,12 @@ async def cached(dsn: str, persons: int, seed: int, pii: Pii) -> bool:
             return False
         first = await conn.fetchrow("SELECT id_number_enc, id_number_bidx FROM persons WHERE id = 1")
         try:
-            return first is not None and pii.decrypt(first["id_number_enc"]) == synth.id_number(0) and bytes(
-                first["id_number_bidx"]
-            ) == pii.id_index(synth.id_number(0))
-        except Exception:  # another key: the tag does not verify
+            return (
+                first is not None
+                and pii.decrypt(first["id_number_enc"]) == synth.id_number(0)
+                and bytes(first["id_number_bidx"]) == pii.id_index(synth.id_number(0))
+            )
+        except (InvalidTag, ValueError):  # another key, or another key version
             return False
     finally:
         await conn.close()
@@ -134,7 +160,9 @@ def _load_slice(villages: range) -> tuple[int, str]:
     """COPY one slice (when a database is given); returns its households and export CSV lines."""
     persons, seed, pii = _worker["persons"], _worker["seed"], _worker["pii"]
     households = [h for v in villages for h in synth.village_households(v, persons, seed)]  # type: ignore[arg-type]
-    export = "".join(f"{n},{no},{size},{income}\r\n" for n, no, size, income in synth.registry_export_rows(households))
+    export = "".join(
+        f"{n},{no},{size},{income}\r\n" for n, no, size, income in synth.registry_export_rows(households)
+    )
     conn = _worker["conn"]
     if conn is not None:
         loop: asyncio.AbstractEventLoop = _worker["loop"]  # type: ignore[assignment]
@@ -147,31 +175,72 @@ async def _copy(conn: asyncpg.Connection, pii: Pii, households: list[synth.House
     for h in households:
         for m in h.members:
             number = synth.id_number(m.index)
-            person_rows.append((
-                m.index + 1, h.id, m.name, pii.encrypt(number), pii.id_index(number), mask_id_number(number),
-                m.relation, "male" if int(number[16]) % 2 else "female", synth.birth_date(m.index),
-            ))
+            person_rows.append(
+                (
+                    m.index + 1,
+                    h.id,
+                    m.name,
+                    pii.encrypt(number),
+                    pii.id_index(number),
+                    mask_id_number(number),
+                    m.relation,
+                    "male" if int(number[16]) % 2 else "female",
+                    synth.birth_date(m.index),
+                )
+            )
     async with conn.transaction():
-        await conn.copy_records_to_table("households", columns=HOUSEHOLD_COLUMNS, records=[
-            (h.id, h.household_no, h.village_code, f"{h.village_code[9:]}组{h.id % 1000}号", h.category,
-             h.monitoring_status, h.monitoring_type) for h in households
-        ])
-        await conn.copy_records_to_table("household_incomes", columns=INCOME_COLUMNS, records=[
-            (h.id, year, len(h.members), h.wage_fen, h.business_fen, h.transfer_fen, h.productive_expense_fen)
-            for h in households
-        ])
+        await conn.copy_records_to_table(
+            "households",
+            columns=HOUSEHOLD_COLUMNS,
+            records=[
+                (
+                    h.id,
+                    h.household_no,
+                    h.village_code,
+                    f"{h.village_code[9:]}组{h.id % 1000}号",
+                    h.category,
+                    h.monitoring_status,
+                    h.monitoring_type,
+                )
+                for h in households
+            ],
+        )
+        await conn.copy_records_to_table(
+            "household_incomes",
+            columns=INCOME_COLUMNS,
+            records=[
+                (
+                    h.id,
+                    year,
+                    len(h.members),
+                    h.wage_fen,
+                    h.business_fen,
+                    h.transfer_fen,
+                    h.productive_expense_fen,
+                )
+                for h in households
+            ],
+        )
         await conn.copy_records_to_table("persons", columns=PERSON_COLUMNS, records=person_rows)
 
 
-def run_slices(dsn: str | None, keys: dict[str, str], persons: int, seed: int, year: int, processes: int,
-               export_path: Path) -> int:
+def run_slices(
+    dsn: str | None,
+    keys: dict[str, str],
+    persons: int,
+    seed: int,
+    year: int,
+    processes: int,
+    export_path: Path,
+) -> int:
     """Builds every slice in `processes` workers, writing the export CSV in order; households made."""
     households = 0
     tmp = export_path.with_suffix(".partial")
     context = multiprocessing.get_context("fork")
-    with tmp.open("w", encoding="utf-8", newline="") as out, context.Pool(
-        processes, _init_worker, (dsn, keys, persons, seed, year)
-    ) as pool:
+    with (
+        tmp.open("w", encoding="utf-8", newline="") as out,
+        context.Pool(processes, _init_worker, (dsn, keys, persons, seed, year)) as pool,
+    ):
         out.write(",".join(synth.REGISTRY_HEADER) + "\r\n")
         for made, export in pool.imap(_load_slice, slices(persons)):
             households += made
@@ -214,7 +283,11 @@ async def _prepare(admin_dsn: str, dsn: str, database: str, persons: int, year: 
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(INSERT_REGIONS, *map(list, zip(*synth.region_rows(persons))))
-        await conn.execute(INSERT_THRESHOLDS, synth.PROVINCE, *map(list, zip(*thresholds_fen(year + 1))))
+        await conn.execute(
+            INSERT_THRESHOLDS,
+            synth.PROVINCE,
+            *map(list, zip(*thresholds_fen(year + 1))),
+        )
         return [dict(ix) for ix in await _drop_indexes(conn)]
     finally:
         await conn.close()
@@ -238,8 +311,18 @@ async def _count_households(dsn: str) -> int:
         await conn.close()
 
 
-def ensure_registry(admin_dsn: str, dsn: str, database: str, persons: int, seed: int, year: int,
-                    keys: dict[str, str], export_path: Path, processes: int, rebuild: bool = False) -> Registry:
+def ensure_registry(
+    admin_dsn: str,
+    dsn: str,
+    database: str,
+    persons: int,
+    seed: int,
+    year: int,
+    keys: dict[str, str],
+    export_path: Path,
+    processes: int,
+    rebuild: bool = False,
+) -> Registry:
     """The registry of `persons` persons in `database` and its analyst export, built unless cached.
     Synchronous: the worker processes are forked while no event loop or thread runs."""
     if persons > synth.MAX_PERSONS:
@@ -256,6 +339,9 @@ def ensure_registry(admin_dsn: str, dsn: str, database: str, persons: int, seed:
     copied = time.perf_counter()
     asyncio.run(_finish(dsn, database, persons, seed, indexes))
     end = time.perf_counter()
-    phases = {"database and migrations": prepared - start, "generate, encrypt and COPY": copied - prepared,
-              "indexes and ANALYZE": end - copied}
+    phases = {
+        "database and migrations": prepared - start,
+        "generate, encrypt and COPY": copied - prepared,
+        "indexes and ANALYZE": end - copied,
+    }
     return Registry(True, end - start, households, phases)

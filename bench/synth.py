@@ -28,7 +28,6 @@ PER_COUNTY = PER_VILLAGE * VILLAGES_PER_COUNTY  # 100,000 persons
 HOUSEHOLD_ID_STRIDE = 1000  # household id = village * stride + sequence: no coordination needed
 
 
-
 def _birthplaces() -> list[str]:
     """Real county codes valid for every birth year (GB 11643 numbers carry the birthplace, and the
     checks behind backend/pii reject a code stdnum's table does not know for that year)."""
@@ -64,7 +63,9 @@ _BIRTH_SUM = [_digit_sum(t, 6) for t in _BIRTH_TEXT]
 _SERIAL_TEXT = [f"{s:03d}" for s in range(1000)]
 _SERIAL_SUM = [_digit_sum(t, 14) for t in _SERIAL_TEXT]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国文红玉梅春生福海林云山德荣金凤"
 HOUSEHOLD_SIZES = (1, 2, 3, 4, 5, 6)
 HOUSEHOLD_SIZE_WEIGHTS = (12, 22, 24, 22, 12, 8)
@@ -97,10 +98,26 @@ def region_rows(persons: int) -> list[tuple[str, str, str, str | None, str]]:
             if first >= villages:
                 break
             t_code = village_code(first)[:9] + "000"
-            rows.append((t_code, f"{county + 1}县{township + 1}镇", "township", code, t_code[:9]))
+            rows.append(
+                (
+                    t_code,
+                    f"{county + 1}县{township + 1}镇",
+                    "township",
+                    code,
+                    t_code[:9],
+                )
+            )
             for village in range(first, min(first + VILLAGES_PER_TOWNSHIP, villages)):
                 v_code = village_code(village)
-                rows.append((v_code, f"{v_code[6:9]}镇{v_code[9:]}村", "village", t_code, v_code))
+                rows.append(
+                    (
+                        v_code,
+                        f"{v_code[6:9]}镇{v_code[9:]}村",
+                        "village",
+                        t_code,
+                        v_code,
+                    )
+                )
     return rows
 
 
@@ -153,7 +170,10 @@ class Household:
 
     @property
     def net_income_fen(self) -> int:
-        return max(0, self.wage_fen + self.business_fen + self.transfer_fen - self.productive_expense_fen)
+        return max(
+            0,
+            self.wage_fen + self.business_fen + self.transfer_fen - self.productive_expense_fen,
+        )
 
 
 def village_households(village: int, persons: int, seed: int) -> list[Household]:
@@ -166,22 +186,37 @@ def village_households(village: int, persons: int, seed: int) -> list[Household]
     while index < end:
         size = min(rng.choices(HOUSEHOLD_SIZES, HOUSEHOLD_SIZE_WEIGHTS)[0], end - index)
         surname = rng.choice(SURNAMES)
-        relations = ["head", "spouse", *(rng.choice(("child", "child", "parent", "grandchild")) for _ in range(4))]
+        relations = [
+            "head",
+            "spouse",
+            *(rng.choice(("child", "child", "parent", "grandchild")) for _ in range(4)),
+        ]
         members = [
-            Person(index + k, random_name(rng, surname if relations[k] != "spouse" else None), relations[k])
+            Person(
+                index + k,
+                random_name(rng, surname if relations[k] != "spouse" else None),
+                relations[k],
+            )
             for k in range(size)
         ]
         lifted = rng.random() < 0.6
         roll = rng.random()
-        status, kind = ("monitoring", "unstable" if lifted else "marginal") if roll < 0.12 else (
-            ("risk_eliminated", None) if roll < 0.16 else ("none", None)
+        status, kind = (
+            ("monitoring", "unstable" if lifted else "marginal")
+            if roll < 0.12
+            else (("risk_eliminated", None) if roll < 0.16 else ("none", None))
         )
         # Per-capita net income: most households well above the monitoring line (7,200 yuan in
         # 2025), monitored ones nearer it; a few percent within 10 % of it or below.
-        per_capita = rng.lognormvariate(math.log(11_000 if status == "monitoring" else 16_000),
-                                        0.25 if status == "monitoring" else 0.35)
+        per_capita = rng.lognormvariate(
+            math.log(11_000 if status == "monitoring" else 16_000),
+            0.25 if status == "monitoring" else 0.35,
+        )
         total = int(per_capita * size) * 100
-        business, transfer = total * rng.randint(0, 30) // 100, rng.randint(500, 4_000) * 100
+        business, transfer = (
+            total * rng.randint(0, 30) // 100,
+            rng.randint(500, 4_000) * 100,
+        )
         productive = rng.randint(500, 3_000) * 100
         sequence = len(households) + 1
         households.append(
@@ -206,12 +241,22 @@ def village_households(village: int, persons: int, seed: int) -> list[Household]
 REGISTRY_HEADER = ("身份证号", "户编号", "家庭人口数", "上年家庭纯收入")
 # DOMAIN §7.1's medical columns under headers backend/feeds/columns.py accepts (就诊日期 and 结算日期
 # are its aliases for period_start and period_end; 姓名 it ignores).
-FEED_HEADER = ("身份证号", "姓名", "就诊日期", "结算日期", "医疗总费用", "报销金额", "个人自付")
+FEED_HEADER = (
+    "身份证号",
+    "姓名",
+    "就诊日期",
+    "结算日期",
+    "医疗总费用",
+    "报销金额",
+    "个人自付",
+)
 BAD_ROW_EVERY = 100  # 1 % of the feed's rows
 BAD_KINDS = ("checksum", "date", "amount")
 
 
-def registry_export_rows(households: list[Household]) -> Iterator[tuple[str, str, int, str]]:
+def registry_export_rows(
+    households: list[Household],
+) -> Iterator[tuple[str, str, int, str]]:
     """What a county analyst has: the ID number in clear, the household, its size and income."""
     for h in households:
         income = f"{h.net_income_fen / 100:.2f}"
@@ -246,15 +291,25 @@ def write_medical_feed(path: Path, rows: int, persons: int, period: dt.date, see
             else:
                 number = id_number(rng.randrange(patients) * spread % persons)
             start = period + dt.timedelta(days=rng.randrange(month_days))
-            end = min(start + dt.timedelta(days=rng.choice((0, 0, 0, 1, 3, 7, 12))), period.replace(day=month_days))
+            end = min(
+                start + dt.timedelta(days=rng.choice((0, 0, 0, 1, 3, 7, 12))),
+                period.replace(day=month_days),
+            )
             if rng.random() < 0.9:  # outpatient
                 total = rng.randint(3_000, 80_000)
                 reimbursed = total * rng.randint(30, 60) // 100
             else:  # in hospital: a long tail
                 total = int(rng.lognormvariate(13.6, 0.9))  # median ≈ 8,000 yuan
                 reimbursed = total * rng.randint(50, 80) // 100
-            cells = [number, random_name(rng), start.isoformat(), end.isoformat(),
-                     f"{total / 100:.2f}", f"{reimbursed / 100:.2f}", f"{(total - reimbursed) / 100:.2f}"]
+            cells = [
+                number,
+                random_name(rng),
+                start.isoformat(),
+                end.isoformat(),
+                f"{total / 100:.2f}",
+                f"{reimbursed / 100:.2f}",
+                f"{(total - reimbursed) / 100:.2f}",
+            ]
             if n % BAD_ROW_EVERY == BAD_ROW_EVERY - 1:
                 kind = BAD_KINDS[n // BAD_ROW_EVERY % len(BAD_KINDS)]
                 bad[kind] += 1
