@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from litestar import Litestar
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from backend import db
 from backend.accounts.revocations import Revocations
@@ -24,6 +22,7 @@ from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
+from backend.openapi import document_routes, openapi_config
 from backend.photos.routes import router as photos_router
 from backend.pii import Pii
 from backend.queue import create_redis
@@ -81,12 +80,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        openapi_config=OpenAPIConfig(
-            title="fangpin 防贫 API",
-            version="0.1.0",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
         logging_config=None,  # litestar's default would swap our JSON log handler for plain text
         # Every route's input passes backend/boundary.py first; a layer's own before_request
@@ -96,4 +90,5 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # Around litestar's own handler rather than in `middleware=`: route middleware never runs for
     # a path or method no route matches, and those 404/405 answers need an id too.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    document_routes(app)
     return app

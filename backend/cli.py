@@ -106,9 +106,11 @@ def cmd_import_registry(args: argparse.Namespace) -> None:
 
 
 def cmd_import_department(args: argparse.Namespace) -> None:
-    from backend.feeds.cli import run_import_department_cli
+    from backend.feeds.cli import QUIET_LOGGERS, run_import_department_cli
 
     with resolved_settings() as settings:
+        for name in QUIET_LOGGERS:  # the progress bar says it; warnings and errors still show
+            logging.getLogger(name).setLevel(logging.WARNING)
         ok = asyncio.run(
             run_import_department_cli(settings, args.file, args.feed, args.region, args.period, args.sheet)
         )

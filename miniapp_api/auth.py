@@ -7,9 +7,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
+from backend.accounts import errors as accounts_errors
 from backend.accounts import service
 from backend.auth import require_role
 from backend.deps import PUBLIC, Caller, Conn, PiiDep, RedisDep, SettingsDep
+from backend.errors import responses
 from backend.wechat.client import WeChatClient
 from schemas.accounts import FarmerBind, TokenPair, WeChatLogin
 from schemas.base import Role
@@ -22,12 +24,38 @@ def provide_wechat(state: State) -> WeChatClient:
 WeChat = NamedDependency[WeChatClient]
 
 
-@post("/login", operation_id="FarmerWeChatLogin", status_code=200, dependencies=PUBLIC)
+@post(
+    "/login",
+    operation_id="FarmerWeChatLogin",
+    responses=responses(
+        accounts_errors.WechatCodeInvalid,
+        accounts_errors.AccountDisabled,
+        accounts_errors.WechatRateLimited,
+        accounts_errors.WechatUnavailable,
+    ),
+    status_code=200,
+    dependencies=PUBLIC,
+)
 async def login(data: JSONBody[WeChatLogin], conn: Conn, settings: SettingsDep, wechat: WeChat) -> TokenPair:
     return await service.login_farmer(conn, settings, wechat, data.code)
 
 
-@post("/bind", operation_id="FarmerBindHousehold", status_code=200)
+@post(
+    "/bind",
+    operation_id="FarmerBindHousehold",
+    responses=responses(
+        accounts_errors.PhoneCodeInvalid,
+        accounts_errors.AlreadyBoundToOther,
+        accounts_errors.PersonAlreadyBound,
+        accounts_errors.BindingMismatch,
+        accounts_errors.IdNumberInvalid,
+        accounts_errors.BindingThrottled,
+        accounts_errors.WechatPhoneRateLimited,
+        accounts_errors.ThrottleUnavailable,
+        accounts_errors.WechatUnavailable,
+    ),
+    status_code=200,
+)
 async def bind(
     data: JSONBody[FarmerBind],
     conn: Conn,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, Router, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 
 from backend.applications import errors as application_errors
@@ -12,7 +13,10 @@ from backend.applications import reads as applications_reads
 from backend.applications import service as applications
 from backend.auth import require_role, utcnow
 from backend.deps import Caller, Conn, PathId, RedisDep
+from backend.errors import responses
+from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
+from backend.registry import errors as registry_errors
 from backend.registry import service as registry
 from schemas.applications import (
     AnswerReturn,
@@ -31,13 +35,24 @@ from schemas.registry import Household
 FARMER = {Role.farmer}
 
 
-@get("/household", operation_id="GetMyHousehold")
+@get("/household", operation_id="GetMyHousehold", responses=responses(registry_errors.HouseholdNotFound))
 async def my_household(conn: Conn, principal: Caller) -> Household:
     require_role(principal, FARMER)
     return await registry.get_household(conn, principal, principal.household_only or -1)
 
 
-@put("/applications/draft", operation_id="SaveApplicationDraft")
+@put(
+    "/applications/draft",
+    operation_id="SaveApplicationDraft",
+    responses=responses(
+        application_errors.FarmerNotBound,
+        application_errors.RoleMayNotAct,
+        application_errors.ApplicationNotFound,
+        application_errors.HouseholdNotFound,
+        application_errors.HouseholdAlreadyMonitored,
+        application_errors.OpenApplicationExists,
+    ),
+)
 async def save_application_draft(
     data: JSONBody[ApplicationDraft], conn: Conn, principal: Caller
 ) -> Application:
@@ -47,7 +62,30 @@ async def save_application_draft(
     return await applications_reads.get_application(conn, principal, draft_id, utcnow())
 
 
-@post("/applications", operation_id="SubmitApplication")
+SAME_SUBMISSION_AGAIN = ResponseSpec(
+    Application, description="同一 Idempotency-Key 的重试：返回已提交的那一件，不建第二件"
+)
+
+
+@post(
+    "/applications",
+    operation_id="SubmitApplication",
+    responses={200: SAME_SUBMISSION_AGAIN}
+    | responses(
+        application_errors.IdempotencyKeyRequired,
+        application_errors.FarmerNotBound,
+        application_errors.RoleMayNotAct,
+        application_errors.ApplicationNotFound,
+        application_errors.HouseholdNotFound,
+        application_errors.ActionNotAllowedInState,
+        application_errors.HouseholdAlreadyMonitored,
+        application_errors.OpenApplicationExists,
+        application_errors.StaleVersion,
+        application_errors.IdempotencyKeyReused,
+        application_errors.PhotoNotOnApplication,
+    ),
+    response_headers=LOCATION,
+)
 async def submit_application(
     data: JSONBody[ApplicationSubmit],
     conn: Conn,
@@ -63,7 +101,9 @@ async def submit_application(
         raise application_errors.IdempotencyKeyRequired()
     result = await applications.submit(conn, principal, idempotency_key, data, utcnow())
     await enqueue_delivery(redis, result.notification_ids)
-    return Response(result.application, status_code=201 if result.created else 200)
+    if result.created:
+        return created(result.application, f"/api/miniapp/farmer/applications/{result.application.id}")
+    return Response(result.application, status_code=200)
 
 
 @get("/applications", operation_id="ListMyApplications")
@@ -72,14 +112,23 @@ async def list_my_applications(conn: Conn, principal: Caller) -> list[Applicatio
     return await applications_reads.list_household_applications(conn, principal, utcnow())
 
 
-@get("/applications/{case_id:int}", operation_id="GetMyApplication")
+@get(
+    "/applications/{case_id:int}",
+    operation_id="GetMyApplication",
+    responses=responses(application_errors.ApplicationNotFound),
+)
 async def get_my_application(case_id: PathId, conn: Conn, principal: Caller) -> Application:
     """The case with its timeline in plain Chinese and 下一步 (who acts next, by when)."""
     require_role(principal, FARMER)
     return await applications_reads.get_application(conn, principal, case_id, utcnow())
 
 
-@post("/applications/{case_id:int}/answer", operation_id="AnswerReturn")
+@post(
+    "/applications/{case_id:int}/answer",
+    operation_id="AnswerReturn",
+    responses=responses(*application_errors.STEP_ERRORS, application_errors.PhotoNotOnApplication),
+    status_code=200,
+)
 async def answer_return(
     case_id: PathId, data: JSONBody[AnswerReturn], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
@@ -89,7 +138,12 @@ async def answer_return(
     return await applications.finish(conn, redis, principal, done, now)
 
 
-@post("/applications/{case_id:int}/withdraw", operation_id="WithdrawApplication")
+@post(
+    "/applications/{case_id:int}/withdraw",
+    operation_id="WithdrawApplication",
+    responses=responses(*application_errors.STEP_ERRORS),
+    status_code=200,
+)
 async def withdraw_application(
     case_id: PathId, data: JSONBody[Withdraw], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Application:
@@ -106,16 +160,23 @@ async def list_village_notices(conn: Conn, principal: Caller) -> list[NoticeItem
     return await applications_reads.list_village_notices(conn, principal)
 
 
-@post("/notices/{case_id:int}/objections", operation_id="ObjectToNotice")
+@post(
+    "/notices/{case_id:int}/objections",
+    operation_id="ObjectToNotice",
+    responses=responses(*application_errors.STEP_ERRORS, application_errors.FarmerNotBound),
+    response_headers=LOCATION,
+)
 async def object_to_notice(
     case_id: PathId, data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
-) -> Objection:
-    """异议 about a case on notice in the farmer's village."""
+) -> Response[Objection]:
+    """异议 about a case on notice in the farmer's village; the Location is that notice's list entry."""
     require_role(principal, FARMER)
     now = utcnow()
     done, objection_id = await applications.raise_objection(conn, principal, case_id, data, now)
     await enqueue_delivery(redis, done.notification_ids)
-    return Objection(id=objection_id, content=data.content, raised_at=now)
+    return created(
+        Objection(id=objection_id, content=data.content, raised_at=now), "/api/miniapp/farmer/notices"
+    )
 
 
 router = Router(

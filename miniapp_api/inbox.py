@@ -10,6 +10,8 @@ from litestar import Router, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from backend.deps import Caller, Conn, PageParam, PathId
+from backend.errors import responses
+from backend.notifications import errors as notifications_errors
 from backend.notifications import service
 from schemas.notifications import (
     InboxPage,
@@ -37,7 +39,12 @@ async def count_unread(conn: Conn, principal: Caller) -> UnreadCount:
     return await service.count_unread(conn, principal)
 
 
-@post("/inbox/{notification_id:int}/read", operation_id="MarkRead", status_code=200)
+@post(
+    "/inbox/{notification_id:int}/read",
+    operation_id="MarkRead",
+    responses=responses(notifications_errors.NotificationNotFound),
+    status_code=200,
+)
 async def mark_read(notification_id: PathId, conn: Conn, principal: Caller) -> Notification:
     return await service.mark_read(conn, principal, notification_id)
 

@@ -28,6 +28,7 @@ from backend.settings import GENERATED_KEYS, Settings, load_settings
 from backend.wechat.client import access_token_key
 from backend.wechat.fake import FakeControl, fake_in_thread
 from migrations.runner import migrate
+from tests.contract import ResponseRecorder
 from tests.factories import World, make_world
 
 RUN_ID = secrets.token_hex(4)
@@ -90,9 +91,14 @@ def pii(settings: Settings) -> Pii:
 
 @pytest.fixture(scope="session")
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    """The app every API test talks to; what it answers is checked against its OpenAPI document
+    when the session ends (tests/contract.py)."""
     app = create_app(settings, configure_logs=False)
+    recorder = ResponseRecorder(app)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+    missing = recorder.undocumented()
+    assert not missing, "answers the OpenAPI document does not describe:\n" + "\n".join(missing)
 
 
 # Kept between tests: what the migrations themselves write (the default alert rules, 0013).

@@ -73,6 +73,10 @@ class WechatRateLimited(TooManyRequests):
     message = "微信登录太频繁，请稍后再试"
 
 
+class WechatPhoneRateLimited(TooManyRequests):
+    message = "向微信获取手机号太频繁，暂时无法绑定家庭，请 1 分钟后再授权手机号"
+
+
 class WechatUnavailable(ServiceUnavailable):
     message = "微信服务暂时不可用，请稍后再试"
 

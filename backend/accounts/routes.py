@@ -5,18 +5,37 @@ from __future__ import annotations
 from litestar import Router, get, post
 from litestar.params import JSONBody
 
+from backend.accounts import errors as accounts_errors
 from backend.accounts import service
 from backend.auth import ALLOWED_BEFORE_PASSWORD_CHANGE
 from backend.deps import PUBLIC, Caller, Conn, RedisDep, RevocationsDep, SettingsDep
+from backend.errors import responses
 from schemas.accounts import PasswordChange, Profile, RefreshRequest, StaffLogin, TokenPair
 
 
-@post("/login", operation_id="StaffLogin", status_code=200, dependencies=PUBLIC)
+@post(
+    "/login",
+    operation_id="StaffLogin",
+    responses=responses(accounts_errors.InvalidCredentials, accounts_errors.AccountLocked),
+    status_code=200,
+    dependencies=PUBLIC,
+)
 async def login(data: JSONBody[StaffLogin], conn: Conn, redis: RedisDep, settings: SettingsDep) -> TokenPair:
     return await service.login_staff(conn, redis, settings, data)
 
 
-@post("/refresh", operation_id="RefreshTokens", status_code=200, dependencies=PUBLIC)
+@post(
+    "/refresh",
+    operation_id="RefreshTokens",
+    responses=responses(
+        accounts_errors.RefreshTokenExpired,
+        accounts_errors.RefreshTokenInvalid,
+        accounts_errors.RefreshTokenReused,
+        accounts_errors.AccountDisabled,
+    ),
+    status_code=200,
+    dependencies=PUBLIC,
+)
 async def refresh(data: JSONBody[RefreshRequest], conn: Conn, settings: SettingsDep) -> TokenPair:
     return await service.refresh(conn, settings, data.refresh_token)
 
@@ -31,9 +50,24 @@ async def me(conn: Conn, principal: Caller) -> Profile:
     return await service.get_profile(conn, principal)
 
 
-@post("/password", operation_id="ChangeMyPassword", status_code=200, opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True})
+@post(
+    "/password",
+    operation_id="ChangeMyPassword",
+    responses=responses(
+        accounts_errors.CurrentPasswordWrong,
+        accounts_errors.PasswordTooWeak,
+        accounts_errors.PasswordUnchanged,
+        accounts_errors.AccountLocked,
+    ),
+    status_code=200,
+    opt={ALLOWED_BEFORE_PASSWORD_CHANGE: True},
+)
 async def change_password(
-    data: JSONBody[PasswordChange], conn: Conn, principal: Caller, settings: SettingsDep, revocations: RevocationsDep
+    data: JSONBody[PasswordChange],
+    conn: Conn,
+    principal: Caller,
+    settings: SettingsDep,
+    revocations: RevocationsDep,
 ) -> TokenPair:
     """Sets the caller's own password; answers a new token pair (other sessions are ended)."""
     return await service.change_password(conn, settings, revocations, principal, data)

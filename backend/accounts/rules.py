@@ -116,5 +116,5 @@ def phone_error(exc: wx.WeChatError) -> DomainError:
     if exc.errcode in CODE_REJECTED:
         return errors.PhoneCodeInvalid()
     if exc.errcode == wx.RATE_LIMITED:
-        return errors.WechatRateLimited()
+        return errors.WechatPhoneRateLimited()
     return errors.WechatUnavailable()

@@ -45,12 +45,16 @@ LATERAL (
 
 _OPEN = "o.status = ANY($4::text[])"
 
+# The first tier of a threshold rule, for a candidate query to keep only rows that can reach it
+# (building the evidence of every row that cannot was most of a large batch's time).
+_FIRST_TIER = "(SELECT min(a.value) FROM applied a WHERE a.code IN ({codes}))"
+
 RAISE = f"""
-WITH candidates AS ({{candidates}}),
-applied AS (
+WITH applied AS (
     SELECT t.code, t.value, t.red_value, t.applied
     FROM jsonb_to_recordset($3::text::jsonb) AS t (code text, value bigint, red_value bigint, applied jsonb)
 ),
+candidates AS ({{candidates}}),
 leveled AS (
     SELECT c.rule_code, c.household_id, c.person_id, c.period, c.evidence, c.args,
            r.risk_type, r.unit, r.why_template, r.why_template_red, a.applied,
@@ -76,8 +80,9 @@ SELECT x.household_id, x.person_id, x.rule_code, x.period, x.risk_type, x.level,
        x.applied || jsonb_build_object('crossed', x.crossed),
        alerts_render(
            CASE WHEN x.level = 'red' THEN coalesce(x.why_template_red, x.why_template) ELSE x.why_template END,
-           x.args || jsonb_build_object('threshold',
-               CASE x.unit WHEN 'fen' THEN alerts_yuan(x.crossed) ELSE x.crossed::text END)),
+           CASE WHEN x.crossed IS NULL THEN x.args
+                ELSE x.args || jsonb_build_object('threshold',
+                    CASE x.unit WHEN 'fen' THEN alerts_yuan(x.crossed) ELSE x.crossed::text END) END),
        $1
 FROM crossed x
 -- An open alert of the rule at the same or a higher level already speaks for the person.
@@ -124,15 +129,18 @@ SELECT CASE WHEN h.category = 'lifted' OR h.monitoring_status = 'monitoring' THE
        jsonb_build_object('amount', alerts_yuan(s.fen)) AS args
 FROM sums s
 JOIN households h ON h.id = s.household_id
+WHERE s.fen >= {_FIRST_TIER.format(codes="'YB-01', 'YB-02'")}
 UNION ALL
 SELECT 'YB-03', s.household_id, s.person_id, $2::date, s.fen * 100.0 / inc.net_fen,
        jsonb_build_object('out_of_pocket_12m_fen', s.fen, 'months_reported', s.months,
                           'income_year', inc.year, 'household_net_income_fen', inc.net_fen),
        jsonb_build_object('amount', alerts_yuan(s.fen), 'income', alerts_yuan(inc.net_fen), 'year', inc.year,
-                          'ratio', regexp_replace(to_char(trunc(s.fen * 100.0 / inc.net_fen, 1), 'FM99999990.0'), '\\.0$', ''))
+                          'ratio', regexp_replace(to_char(trunc(s.fen * 100.0 / inc.net_fen, 1), 'FM99999990.0'),
+                                                  '\\.0$', ''))
 FROM sums s
 JOIN households h ON h.id = s.household_id
-JOIN {_LATEST_INCOME.format(on="$2::date")} ON inc.net_fen > 0
+JOIN {_LATEST_INCOME.format(on="$2::date")}
+  ON inc.net_fen > 0 AND s.fen * 100 >= {_FIRST_TIER.format(codes="'YB-03'")} * inc.net_fen
 """
 
 # --- one row, one person ------------------------------------------------------------------------
@@ -196,7 +204,7 @@ _EMPLOYMENT = _PER_PERSON.format(
     SELECT p.id
     FROM persons p
     WHERE p.household_id = f.household_id AND p.labour_capacity <> 'none'
-      AND {_WORKING_AGE.format(on='f.event_date')}
+      AND {_WORKING_AGE.format(on="f.event_date")}
     ORDER BY p.employment IN ('migrant_work', 'local_work', 'public_post') DESC NULLS LAST,
              p.relation = 'head' DESC, p.relation = 'spouse' DESC, p.birth_date, p.id
     LIMIT 1
@@ -219,8 +227,7 @@ _DEATH = _PER_PERSON.format(
 # New 临时救助 (MZ-01); 低保 / 特困 starting for a household not monitored (MZ-02). $5.
 _WELFARE = _PER_PERSON.format(
     table="feed_rows_welfare",
-    rule="CASE WHEN f.kind = 'temporary_relief' THEN 'MZ-01' "
-    "WHEN h.monitoring_status <> 'monitoring' THEN 'MZ-02' END",
+    rule="CASE WHEN f.kind = 'temporary_relief' THEN 'MZ-01' WHEN h.monitoring_status <> 'monitoring' THEN 'MZ-02' END",
     evidence="jsonb_build_object('kind', f.kind, 'start_date', f.start_date, 'end_date', f.end_date, "
     "'amount_fen', f.amount_fen, 'id_number_masked', f.id_number_masked, 'row_no', f.row_no)",
     args="jsonb_build_object('date', f.start_date, 'amount', alerts_yuan(f.amount_fen), "
@@ -231,7 +238,7 @@ _WELFARE = _PER_PERSON.format(
 )
 
 # Losses of one person in the batch add up.
-_DISASTER = """
+_DISASTER = f"""
 SELECT 'YJ-01' AS rule_code, f.household_id, f.person_id, $2::date AS period, sum(f.loss_fen)::numeric AS measure,
        jsonb_build_object('loss_fen', sum(f.loss_fen), 'events', count(*),
                           'disaster_types', jsonb_agg(DISTINCT f.disaster_type), 'last_date', max(f.event_date),
@@ -241,6 +248,7 @@ SELECT 'YJ-01' AS rule_code, f.household_id, f.person_id, $2::date AS period, su
 FROM feed_rows_disaster f
 WHERE f.batch_id = $1 AND f.person_id IS NOT NULL
 GROUP BY f.household_id, f.person_id
+HAVING sum(f.loss_fen) >= {_FIRST_TIER.format(codes="'YJ-01'")}
 """
 
 # A household's own issue (SL-01, on the person named) and its village's (SL-02, on the head of
@@ -281,6 +289,7 @@ JOIN persons head ON head.household_id = h.id AND head.relation = 'head'
 CROSS JOIN {_LATEST_INCOME.format(on="$2::date")}
 JOIN monitoring_thresholds t
   ON t.year = inc.year AND t.province_code = rpad(left(h.village_code, 2), 12, '0')
+ AND inc.per_capita_fen * 100 <= {_FIRST_TIER.format(codes="'SR-01'")} * t.per_capita_fen
 WHERE {{households}}
 """
 

@@ -164,16 +164,23 @@ GET_REGION = """
 SELECT code FROM regions WHERE code = $1
 """
 
-# Households per light in each village under region prefix $1 (the caller's scope is $2).
+# Households per light in each village under region prefix $1 (the caller's scope is $2). Counted
+# from households first, then named: the count pushes down to every shard (docs/scale-out.md).
 SUMMARISE_LIGHTS = """
+WITH counts AS (
+    SELECT h.village_code,
+           count(*) FILTER (WHERE h.traffic_light = 'red') AS red,
+           count(*) FILTER (WHERE h.traffic_light = 'yellow') AS yellow,
+           count(*) FILTER (WHERE h.traffic_light = 'green') AS green
+    FROM households h
+    WHERE h.village_code LIKE $1 || '%' AND h.village_code LIKE $2
+    GROUP BY h.village_code
+)
 SELECT v.code AS village_code, v.name AS village_name,
-       count(h.id) FILTER (WHERE h.traffic_light = 'red') AS red,
-       count(h.id) FILTER (WHERE h.traffic_light = 'yellow') AS yellow,
-       count(h.id) FILTER (WHERE h.traffic_light = 'green') AS green
+       coalesce(c.red, 0) AS red, coalesce(c.yellow, 0) AS yellow, coalesce(c.green, 0) AS green
 FROM regions v
-LEFT JOIN households h ON h.village_code = v.code
+LEFT JOIN counts c ON c.village_code = v.code
 WHERE v.level = 'village' AND v.code LIKE $1 || '%' AND v.code LIKE $2
-GROUP BY v.code, v.name
 ORDER BY v.code
 """
 

@@ -92,7 +92,14 @@ async def put_threshold(
             raise errors.InvalidThreshold(problem, [ErrorDetail(field="red_value", reason=problem)])
         before = await conn.fetchrow(queries.GET_THRESHOLD, code, province_code, year)
         await conn.execute(
-            queries.UPSERT_THRESHOLD, code, province_code, year, data.value, data.red_value, data.note, principal.user_id
+            queries.UPSERT_THRESHOLD,
+            code,
+            province_code,
+            year,
+            data.value,
+            data.red_value,
+            data.note,
+            principal.user_id,
         )
         await audit.record(
             conn,

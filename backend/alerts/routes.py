@@ -7,9 +7,11 @@ from typing import Annotated
 from litestar import Router, get, put
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
+from backend.alerts import errors as alerts_errors
 from backend.alerts import reads
 from backend.auth import require_role
 from backend.deps import Caller, Conn, PageParam, PathId
+from backend.errors import responses
 from backend.registry.routes import HOUSEHOLD_READERS
 from schemas.alerts import (
     Alert,
@@ -37,8 +39,8 @@ async def list_alerts(
     conn: Conn,
     principal: Caller,
     level: FromQuery[AlertLevel | None] = None,
-    rule: FromQuery[Annotated[str, QueryParameter(pattern=_RULE)] | None] = None,
-    village: FromQuery[Annotated[str, QueryParameter(pattern=_REGION)] | None] = None,
+    rule: Annotated[str | None, QueryParameter(pattern=_RULE)] = None,
+    village: Annotated[str | None, QueryParameter(pattern=_REGION)] = None,
     status: FromQuery[AlertStatus | None] = None,
     page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
@@ -51,18 +53,22 @@ async def list_alerts(
     return await reads.list_alerts(conn, principal, search)
 
 
-@get("/alerts/summary", operation_id="SummariseTrafficLights")
+@get(
+    "/alerts/summary",
+    operation_id="SummariseTrafficLights",
+    responses=responses(alerts_errors.RegionNotFound),
+)
 async def summarise_lights(
     conn: Conn,
     principal: Caller,
-    region: FromQuery[Annotated[str, QueryParameter(pattern=_REGION)] | None] = None,
+    region: Annotated[str | None, QueryParameter(pattern=_REGION)] = None,
 ) -> LightSummary:
     """Households per light (红黄绿) in each village of the region; default the caller's region."""
     require_role(principal, ALERT_READERS)
     return await reads.summarise_lights(conn, principal, region)
 
 
-@get("/alerts/{alert_id:int}", operation_id="GetAlert")
+@get("/alerts/{alert_id:int}", operation_id="GetAlert", responses=responses(alerts_errors.AlertNotFound))
 async def get_alert(alert_id: PathId, conn: Conn, principal: Caller) -> Alert:
     require_role(principal, ALERT_READERS)
     return await reads.get_alert(conn, principal, alert_id)
@@ -74,7 +80,13 @@ async def list_rules(conn: Conn, principal: Caller) -> list[AlertRule]:
     return await reads.list_rules(conn)
 
 
-@put("/alert-rules/{code:str}/thresholds/{province:str}/{year:int}", operation_id="PutAlertThreshold")
+@put(
+    "/alert-rules/{code:str}/thresholds/{province:str}/{year:int}",
+    operation_id="PutAlertThreshold",
+    responses=responses(
+        alerts_errors.AlertRuleNotFound, alerts_errors.InvalidThreshold, alerts_errors.ProvinceNotFound
+    ),
+)
 async def put_threshold(
     code: FromPath[Annotated[str, Parameter(pattern=_RULE)]],
     province: FromPath[Annotated[str, Parameter(pattern=_REGION)]],

@@ -94,3 +94,10 @@ class IdempotencyKeyReused(Unprocessable):
 
 class PhotoNotOnApplication(Unprocessable):
     message = "有照片不属于这份申请，请重新上传"
+
+
+# What any workflow step can answer (the engine's checks before a move's own guards), for the
+# OpenAPI document; a route adds the errors of its move's guards (rules.IDENTIFICATION).
+STEP_ERRORS = (ApplicationNotFound, RoleMayNotAct, ActionNotAllowedInState, StaleVersion, OpenApplicationExists)
+# What opening a case (干部排查: staff or a helper's report) can answer.
+OPEN_ERRORS = (RoleMayNotAct, HouseholdNotFound, HouseholdAlreadyMonitored, OpenApplicationExists, ActionNotAllowedInState)

@@ -8,8 +8,10 @@ from litestar import Router, get, put
 from litestar.params import JSONBody, Parameter
 
 from backend.auth import require_role, utcnow
+from backend.calendar import errors as calendar_errors
 from backend.calendar import rules, service
 from backend.deps import Caller, Conn, RedisDep
+from backend.errors import responses
 from backend.notifications.service import enqueue_delivery
 from schemas.base import Role
 from schemas.calendar import CalendarCoverage, CalendarYear, CalendarYearUpdate
@@ -30,7 +32,11 @@ async def get_calendar_year(year: Year, conn: Conn, principal: Caller) -> Calend
     return await service.get_calendar_year(conn, year)
 
 
-@put("/{year:int}", operation_id="DeclareCalendarYear")
+@put(
+    "/{year:int}",
+    operation_id="DeclareCalendarYear",
+    responses=responses(calendar_errors.InvalidCalendarEntry),
+)
 async def declare_calendar_year(
     year: Year, data: JSONBody[CalendarYearUpdate], conn: Conn, redis: RedisDep, principal: Caller
 ) -> CalendarYear:

@@ -27,6 +27,8 @@ from backend.settings import Settings
 from schemas.feeds import FeedBatch, FeedBatchStatus, FeedSource, FeedUploadForm
 
 HASH_BLOCK_BYTES = 1024 * 1024
+# Their INFO lines (batch started, done) would break up the bar.
+QUIET_LOGGERS = ("fangpin.feeds", "fangpin.alerts")
 
 
 def summary(batch: FeedBatch) -> str:

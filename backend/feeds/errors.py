@@ -42,7 +42,11 @@ class FeedPeriodInFuture(Unprocessable):
 
 class FeedRegionInvalid(Unprocessable):
     def __init__(self, sent: str) -> None:
-        super().__init__(f"地区代码「{sent}」不对，应为 6 位县级代码或 12 位统计用区划代码")
+        super().__init__(
+            f"地区代码「{sent}」不对，应为 6 位县级代码或 12 位统计用区划代码"
+            if sent
+            else "请填写数据所属地区的代码（region_code）：6 位县级代码或 12 位统计用区划代码"
+        )
 
 
 class FeedRegionNotFound(Unprocessable):
@@ -88,4 +92,21 @@ UPLOAD_ERRORS = UploadErrors(
     form_invalid=FeedFormInvalid,
     file_missing=FeedFileMissing,
     second_file="一次只能上传一个文件",
+)
+
+# What an upload can answer besides the shared statuses, for the OpenAPI document.
+UPLOAD_REFUSALS = (
+    FeedFormInvalid,
+    FeedFileMissing,
+    FeedTooLarge,
+    FeedTypeUnknown,
+    FeedTypeNotAllowed,
+    FeedPeriodInvalid,
+    FeedPeriodTooEarly,
+    FeedPeriodInFuture,
+    FeedRegionInvalid,
+    FeedRegionNotFound,
+    FeedRegionOutOfScope,
+    FeedSheetInvalid,
+    FeedStorageUnavailable,
 )

@@ -68,9 +68,10 @@ async def run_batch(
 
 async def _unlock(conn: asyncpg.Connection, batch_id: int) -> None:
     """The session lock must not outlive the run on a pooled connection: when the unlock cannot be
-    sent (the run was cancelled mid-query), the connection is closed, which ends the lock too."""
+    sent (the run was cancelled mid-query, the job timed out), the connection is closed, which
+    ends the lock too."""
     try:
-        await asyncio.shield(conn.execute(queries.UNLOCK_BATCH, batch_id))
+        await conn.execute(queries.UNLOCK_BATCH, batch_id)
     except BaseException:
         conn.terminate()
         raise
@@ -175,6 +176,11 @@ async def _write_chunk(conn: asyncpg.Connection, ref: BatchRef, columns: tuple[s
 
 async def _finish(conn: asyncpg.Connection, storage: PhotoStorage, ref: BatchRef) -> None:
     """Matching, the rules and the final counts: all of it or none of it."""
+    # Fresh statistics, before matching and again after: a staging table just filled looks empty
+    # to the planner, which then nests loops over it (300,000 rows against 450 persons: matching
+    # 35 s instead of 0.3 s; the rules, which read the matched rows, 6.8 s instead of 0.4 s).
+    analyze = queries.analyze_staging(ref.feed)
+    await conn.execute(analyze, timeout=BATCH_STATEMENT_TIMEOUT_S)
     async with conn.transaction():
         status = await conn.execute(
             queries.match_staging(ref.feed),
@@ -183,6 +189,7 @@ async def _finish(conn: asyncpg.Connection, storage: PhotoStorage, ref: BatchRef
             timeout=BATCH_STATEMENT_TIMEOUT_S,
         )
         matched = int(status.split()[-1])
+        await conn.execute(analyze, timeout=BATCH_STATEMENT_TIMEOUT_S)
         if ref.feed is FeedCode.negative_list:
             await conn.execute(queries.REPLACE_NEGATIVE_LIST_ENTRIES, ref.id, ref.region_code, ref.period)
             await conn.execute(

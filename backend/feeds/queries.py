@@ -152,6 +152,10 @@ def delete_staging(feed: FeedCode) -> str:
     return f"DELETE FROM {staging_table(feed)} WHERE batch_id = $1"
 
 
+def analyze_staging(feed: FeedCode) -> str:
+    return f"ANALYZE {staging_table(feed)}"
+
+
 def match_staging(feed: FeedCode) -> str:
     """Matches a batch's rows to persons by blind index, only those living inside the batch's
     region ($2, a LIKE pattern); the rest keep NULL."""

@@ -6,10 +6,12 @@ import asyncio
 
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 
 from schemas.base import BaseStruct
 
 CHECK_TIMEOUT_S = 2.0
+RETRY_AFTER_S = 10  # a restarting database or Redis is usually back within seconds
 
 
 class Health(BaseStruct):
@@ -26,14 +28,21 @@ async def _check(probe) -> str:  # type: ignore[no-untyped-def]
         return f"down: {type(exc).__name__}"
 
 
-@get("/healthz", operation_id="Health", tags=["system"])
+@get(
+    "/healthz",
+    operation_id="Health",
+    tags=["system"],
+    responses={503: ResponseSpec(Health, description="PostgreSQL 或 Redis 不可用；Retry-After 给出多少秒后再查")},
+)
 async def healthz(state: State) -> Response[Health]:
     postgres, redis = await asyncio.gather(
         _check(lambda: state.db.fetchval("SELECT 1")), _check(state.redis.ping)
     )
     healthy = postgres == "ok" and redis == "ok"
     body = Health(status="ok" if healthy else "degraded", postgres=postgres, redis=redis)
-    return Response(body, status_code=200 if healthy else 503)
+    if healthy:
+        return Response(body)
+    return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 @get("/ping", operation_id="Ping", tags=["system"])

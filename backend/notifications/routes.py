@@ -10,6 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import require_role
 from backend.deps import Caller, Conn, PageParam, QueryId, RedisDep
+from backend.errors import responses
+from backend.notifications import errors as notifications_errors
 from backend.notifications import service
 from schemas.base import Role
 from schemas.notifications import (
@@ -31,7 +33,11 @@ async def list_templates(conn: Conn, principal: Caller) -> list[Template]:
     return await service.list_templates(conn)
 
 
-@put("/templates/{event:str}", operation_id="PutNotificationTemplate")
+@put(
+    "/templates/{event:str}",
+    operation_id="PutNotificationTemplate",
+    responses=responses(notifications_errors.InvalidTemplateFields),
+)
 async def put_template(
     event: FromPath[NotificationEvent], data: JSONBody[TemplateUpdate], conn: Conn, principal: Caller
 ) -> Template:
@@ -39,7 +45,12 @@ async def put_template(
     return await service.put_template(conn, principal, event, data)
 
 
-@delete("/templates/{event:str}", operation_id="DeleteNotificationTemplate", status_code=204)
+@delete(
+    "/templates/{event:str}",
+    operation_id="DeleteNotificationTemplate",
+    responses=responses(notifications_errors.TemplateNotFound),
+    status_code=204,
+)
 async def delete_template(event: FromPath[NotificationEvent], conn: Conn, principal: Caller) -> None:
     require_role(principal, ADMINS)
     await service.delete_template(conn, principal, event)

@@ -73,3 +73,19 @@ UPLOAD_ERRORS = UploadErrors(
     file_missing=PhotoFileMissing,
     second_file="一次只能上传一张照片",
 )
+
+# What an upload can answer besides the shared statuses, for the OpenAPI document.
+UPLOAD_REFUSALS = (
+    PhotoFormInvalid,
+    PhotoUploadNotAllowed,
+    PhotoOwnerNotFound,
+    PhotoNotFound,
+    PhotoLimitReached,
+    PhotoTooLarge,
+    PhotoFileMissing,
+    PhotoFormatUnsupported,
+    PhotoDamaged,
+    PhotoPixelsTooMany,
+    PhotoOwnerKindNotReady,
+    PhotoStorageUnavailable,
+)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.deps import PUBLIC, Caller, Conn, PathId, RedisDep, SettingsDep, StorageDep
+from backend.errors import responses
+from backend.http import LOCATION, created
+from backend.openapi import multipart_form
+from backend.photos import errors as photos_errors
 from backend.photos import rules, service
 from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList
@@ -21,12 +26,24 @@ OWNER_PATHS = {
 }
 
 
+SAME_PHOTO_AGAIN = ResponseSpec(Photo, description="同一张照片再次上传：返回先前那张，不存第二份")
+
+
 def _owner_routes(kind: OwnerKind) -> list[Any]:
     path = f"/{OWNER_PATHS[kind]}/{{owner_id:int}}/photos"
     title = kind.value.title()
 
     # The body is streamed by the service with its own cap, hence no framework limit here.
-    @post(path, operation_id=f"Upload{title}Photo", request_max_body_size=None, name=f"photos-upload-{kind}")
+    @post(
+        path,
+        operation_id=f"Upload{title}Photo",
+        request_max_body_size=None,
+        name=f"photos-upload-{kind}",
+        status_code=201,
+        response_headers=LOCATION,
+        responses={200: SAME_PHOTO_AGAIN} | responses(*photos_errors.UPLOAD_REFUSALS),
+        operation_class=multipart_form("照片（JPEG、PNG、HEIC 或 WebP）", note="说明（可选，最多 200 字）"),
+    )
     async def upload(
         owner_id: PathId,
         request: Request[Any, Any, Any],
@@ -36,7 +53,7 @@ def _owner_routes(kind: OwnerKind) -> list[Any]:
         settings: SettingsDep,
         principal: Caller,
     ) -> Response[Photo]:
-        photo, created = await service.upload_photo(
+        photo, new = await service.upload_photo(
             conn,
             redis,
             storage,
@@ -48,22 +65,45 @@ def _owner_routes(kind: OwnerKind) -> list[Any]:
             request.headers.get("content-type", ""),
             request.content_length,
         )
-        return Response(photo, status_code=201 if created else 200)
+        return created(photo, f"/api/photos/{photo.id}") if new else Response(photo, status_code=200)
 
-    @get(path, operation_id=f"List{title}Photos", name=f"photos-list-{kind}")
-    async def list_photos(owner_id: PathId, conn: Conn, settings: SettingsDep, principal: Caller) -> PhotoList:
+    @get(
+        path,
+        operation_id=f"List{title}Photos",
+        name=f"photos-list-{kind}",
+        responses=responses(photos_errors.PhotoOwnerNotFound, photos_errors.PhotoOwnerKindNotReady),
+    )
+    async def list_photos(
+        owner_id: PathId, conn: Conn, settings: SettingsDep, principal: Caller
+    ) -> PhotoList:
         return await service.list_photos(conn, settings, principal, kind, owner_id)
 
     return [upload, list_photos]
 
 
-@get("/photos/{photo_id:int}", operation_id="GetPhoto")
+@get(
+    "/photos/{photo_id:int}",
+    operation_id="GetPhoto",
+    responses=responses(
+        photos_errors.PhotoNotFound, photos_errors.PhotoOwnerNotFound, photos_errors.PhotoOwnerKindNotReady
+    ),
+)
 async def get_photo(photo_id: PathId, conn: Conn, settings: SettingsDep, principal: Caller) -> Photo:
     return await service.get_photo(conn, settings, principal, photo_id)
 
 
 # No Authorization header: the signature is the credential (an <img src> cannot send headers).
-@get("/photos/{photo_id:int}/{variant:str}", operation_id="ServePhoto", dependencies=PUBLIC)
+@get(
+    "/photos/{photo_id:int}/{variant:str}",
+    operation_id="ServePhoto",
+    responses=responses(
+        photos_errors.PhotoLinkExpired,
+        photos_errors.PhotoLinkInvalid,
+        photos_errors.PhotoNotFound,
+        photos_errors.PhotoStorageUnavailable,
+    ),
+    dependencies=PUBLIC,
+)
 async def serve_photo(
     photo_id: PathId,
     variant: FromPath[str],

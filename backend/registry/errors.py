@@ -23,3 +23,9 @@ class HouseholdNoTaken(Conflict):
 
 class PersonAlreadyRegistered(Conflict):
     message = "该身份证号码已登记在其他家庭中"
+
+
+class IdNumberInvalid(Unprocessable):
+    """A search by an ID number that cannot be one (the household form reports members instead)."""
+
+    message = "所填的身份证号码格式不正确"

@@ -13,8 +13,13 @@ from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 from backend import tabular
 from backend.auth import REGION_ROLES, require_role
 from backend.deps import Caller, Conn, PageParam, PathId, PiiDep
+from backend.errors import responses
+from backend.http import LOCATION, created
+from backend.registry import errors as registry_errors
 from backend.registry import importer, service
+from backend.registry.importer import errors as importer_errors
 from backend.registry.importer.columns import MAX_IMPORT_BYTES
+from backend.tabular import errors as tabular_errors
 from schemas.alerts import HouseholdWithAlerts
 from schemas.base import Role
 from schemas.registry import (
@@ -35,15 +40,28 @@ FULL_ID_READERS = {Role.county, Role.admin}
 HOUSEHOLD_READERS = (REGION_ROLES - {Role.department}) | {Role.admin}
 
 
-@post("/households", operation_id="CreateHousehold")
+@post(
+    "/households",
+    operation_id="CreateHousehold",
+    responses=responses(
+        registry_errors.VillageOutOfScope,
+        registry_errors.HouseholdNotFound,
+        registry_errors.HouseholdNoTaken,
+        registry_errors.PersonAlreadyRegistered,
+        registry_errors.InvalidMembers,
+        registry_errors.VillageNotFound,
+    ),
+    response_headers=LOCATION,
+)
 async def create_household(
     data: JSONBody[HouseholdCreate], conn: Conn, pii: PiiDep, principal: Caller
-) -> Household:
+) -> Response[Household]:
     require_role(principal, REGISTRARS)
-    return await service.create_household(conn, pii, principal, data)
+    household = await service.create_household(conn, pii, principal, data)
+    return created(household, f"/api/households/{household.id}")
 
 
-@get("/households", operation_id="SearchHouseholds")
+@get("/households", operation_id="SearchHouseholds", responses=responses(registry_errors.IdNumberInvalid))
 async def search_households(
     conn: Conn,
     pii: PiiDep,
@@ -69,14 +87,22 @@ async def search_households(
     return await service.search_households(conn, pii, principal, search)
 
 
-@get("/households/{household_id:int}", operation_id="GetHousehold")
+@get(
+    "/households/{household_id:int}",
+    operation_id="GetHousehold",
+    responses=responses(registry_errors.HouseholdNotFound),
+)
 async def get_household(household_id: PathId, conn: Conn, principal: Caller) -> HouseholdWithAlerts:
     """With the household's traffic light (红黄绿) and open alerts (docs/alerts.md)."""
     require_role(principal, HOUSEHOLD_READERS)
     return await service.get_household_with_alerts(conn, principal, household_id)
 
 
-@put("/households/{household_id:int}/incomes", operation_id="RecordIncome")
+@put(
+    "/households/{household_id:int}/incomes",
+    operation_id="RecordIncome",
+    responses=responses(registry_errors.HouseholdNotFound),
+)
 async def record_income(
     household_id: PathId, data: JSONBody[IncomeSurvey], conn: Conn, principal: Caller
 ) -> dict[str, int]:
@@ -84,10 +110,12 @@ async def record_income(
     return {"per_capita_net_income_fen": await service.record_income(conn, principal, household_id, data)}
 
 
-@get("/persons/{person_id:int}/id-number", operation_id="RevealIdNumber")
-async def reveal_id_number(
-    person_id: PathId, conn: Conn, pii: PiiDep, principal: Caller
-) -> IdNumberReveal:
+@get(
+    "/persons/{person_id:int}/id-number",
+    operation_id="RevealIdNumber",
+    responses=responses(registry_errors.HouseholdNotFound),
+)
+async def reveal_id_number(person_id: PathId, conn: Conn, pii: PiiDep, principal: Caller) -> IdNumberReveal:
     require_role(principal, FULL_ID_READERS)
     number = await service.reveal_id_number(conn, pii, principal, person_id)
     return IdNumberReveal(person_id=person_id, id_number=number)
@@ -109,6 +137,8 @@ class ImportUpload:
 @post(
     "/registry/imports",
     operation_id="ImportRegistry",
+    responses=responses(importer_errors.ImportCollided, tabular_errors.ImportFileInvalid),
+    response_headers=LOCATION,
     request_max_body_size=MAX_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
 )
 async def import_registry(
@@ -116,10 +146,10 @@ async def import_registry(
     conn: Conn,
     pii: PiiDep,
     principal: Caller,
-) -> ImportReport:
+) -> Response[ImportReport]:
     """A CSV or XLSX file of households (one row per person); the columns are in docs/registry-import.md."""
     require_role(principal, IMPORTERS)
-    return await importer.import_registry(
+    report = await importer.import_registry(
         conn,
         pii,
         data=await data.file.read(),
@@ -128,6 +158,7 @@ async def import_registry(
         source=ImportSource.upload,
         actor_user_id=principal.user_id,
     )
+    return created(report, f"/api/registry/imports/{report.id}")
 
 
 @get("/registry/imports", operation_id="ListRegistryImports")
@@ -136,13 +167,22 @@ async def list_imports(conn: Conn, principal: Caller) -> list[ImportBatch]:
     return await importer.list_imports(conn, principal)
 
 
-@get("/registry/imports/{import_id:int}", operation_id="GetRegistryImport")
+@get(
+    "/registry/imports/{import_id:int}",
+    operation_id="GetRegistryImport",
+    responses=responses(importer_errors.ImportNotFound),
+)
 async def get_import(import_id: PathId, conn: Conn, principal: Caller) -> ImportReport:
     require_role(principal, IMPORTERS)
     return await importer.get_import(conn, principal, import_id)
 
 
-@get("/registry/imports/{import_id:int}/rejects.csv", operation_id="DownloadRegistryImportRejects")
+@get(
+    "/registry/imports/{import_id:int}/rejects.csv",
+    operation_id="DownloadRegistryImportRejects",
+    media_type=tabular.CSV_MEDIA_TYPE,
+    responses=responses(importer_errors.ImportNotFound),
+)
 async def download_rejects(import_id: PathId, conn: Conn, principal: Caller) -> Response[bytes]:
     require_role(principal, IMPORTERS)
     report = await importer.get_import(conn, principal, import_id)

@@ -122,7 +122,7 @@ async def search_households(
         try:
             id_index = pii.id_index(normalize_id_number(search.id_number))
         except InvalidIdNumber as exc:
-            raise errors.InvalidMembers(str(exc), [ErrorDetail(field="id_number", reason=str(exc))]) from None
+            raise errors.IdNumberInvalid(detail=[ErrorDetail(field="id_number", reason=str(exc))]) from None
     within = region_prefix(search.region_code) if search.region_code else None
     rows = await conn.fetch(
         queries.SEARCH_HOUSEHOLDS,
@@ -137,7 +137,9 @@ async def search_households(
     )
     total = rows[0]["total"] if rows else 0
     items = [msgspec.convert({k: v for k, v in r.items() if k != "total"}, HouseholdSummary) for r in rows]
-    return HouseholdPage(items=items, meta=PageMeta(total=total, page=search.page, page_size=search.page_size))
+    return HouseholdPage(
+        items=items, meta=PageMeta(total=total, page=search.page, page_size=search.page_size)
+    )
 
 
 async def reveal_id_number(conn: asyncpg.Connection, pii: Pii, principal: Principal, person_id: int) -> str:

@@ -11,7 +11,11 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend import tabular
 from backend.deps import Caller, Conn, PageParam, PathId, PiiDep, RevocationsDep
+from backend.errors import responses
+from backend.http import LOCATION, created
 from backend.staff import columns, importing, service
+from backend.staff import errors as staff_errors
+from backend.tabular import errors as tabular_errors
 from schemas.base import Role
 from schemas.staff import (
     OneTimePassword,
@@ -26,13 +30,25 @@ from schemas.staff import (
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # room for the multipart envelope around the largest file
 
 
-@post("/users", operation_id="CreateStaffUser", status_code=201)
+@post(
+    "/users",
+    operation_id="CreateStaffUser",
+    responses=responses(
+        staff_errors.RegionOutOfScope,
+        staff_errors.RoleNotAssignable,
+        staff_errors.StaffUserNotFound,
+        staff_errors.UsernameTaken,
+        staff_errors.StaffUserInvalid,
+    ),
+    status_code=201,
+    response_headers=LOCATION,
+)
 async def create_user(
     data: JSONBody[StaffUserCreate], conn: Conn, pii: PiiDep, principal: Caller
 ) -> Response[StaffUserCreated]:
     """Answers the initial password once when the server made it; the user must change it at first log-in."""
-    created = await service.create_user(conn, pii, principal, data)
-    return Response(created, status_code=201, headers={"Location": f"/api/staff/users/{created.user.id}"})
+    made = await service.create_user(conn, pii, principal, data)
+    return created(made, f"/api/staff/users/{made.user.id}")
 
 
 @get("/users", operation_id="SearchStaffUsers")
@@ -46,16 +62,23 @@ async def search_users(
     page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> StaffUserPage:
-    search = StaffUserSearch(q=q, role=role, region_code=region_code, active=active, page=page, page_size=page_size)
+    search = StaffUserSearch(
+        q=q, role=role, region_code=region_code, active=active, page=page, page_size=page_size
+    )
     return await service.list_users(conn, principal, search)
 
 
-@get("/users/{user_id:int}", operation_id="GetStaffUser")
+@get("/users/{user_id:int}", operation_id="GetStaffUser", responses=responses(staff_errors.StaffUserNotFound))
 async def get_user(user_id: PathId, conn: Conn, principal: Caller) -> StaffUser:
     return await service.get_user(conn, principal, user_id)
 
 
-@post("/users/{user_id:int}/deactivate", operation_id="DeactivateStaffUser", status_code=200)
+@post(
+    "/users/{user_id:int}/deactivate",
+    operation_id="DeactivateStaffUser",
+    responses=responses(staff_errors.OwnAccount, staff_errors.StaffUserNotFound),
+    status_code=200,
+)
 async def deactivate_user(
     user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> StaffUser:
@@ -63,14 +86,24 @@ async def deactivate_user(
     return await service.set_active(conn, revocations, principal, user_id, active=False)
 
 
-@post("/users/{user_id:int}/reactivate", operation_id="ReactivateStaffUser", status_code=200)
+@post(
+    "/users/{user_id:int}/reactivate",
+    operation_id="ReactivateStaffUser",
+    responses=responses(staff_errors.OwnAccount, staff_errors.StaffUserNotFound),
+    status_code=200,
+)
 async def reactivate_user(
     user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> StaffUser:
     return await service.set_active(conn, revocations, principal, user_id, active=True)
 
 
-@post("/users/{user_id:int}/password-reset", operation_id="ResetStaffPassword", status_code=200)
+@post(
+    "/users/{user_id:int}/password-reset",
+    operation_id="ResetStaffPassword",
+    responses=responses(staff_errors.OwnAccount, staff_errors.StaffUserNotFound),
+    status_code=200,
+)
 async def reset_password(
     user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> OneTimePassword:
@@ -81,7 +114,9 @@ async def reset_password(
 @post(
     "/imports",
     operation_id="ImportStaffUsers",
+    responses=responses(tabular_errors.ImportFileInvalid),
     status_code=201,
+    response_headers=LOCATION,
     request_max_body_size=columns.MAX_STAFF_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
 )
 async def import_users(
@@ -94,21 +129,36 @@ async def import_users(
     report = await importing.import_users(
         conn, pii, principal, data=await data.read(), file_name=data.filename or "staff.csv"
     )
-    return Response(report, status_code=201, headers={"Location": f"/api/staff/imports/{report.id}"})
+    return created(report, f"/api/staff/imports/{report.id}")
 
 
-@get("/imports/{import_id:int}", operation_id="GetStaffImport")
+@get(
+    "/imports/{import_id:int}",
+    operation_id="GetStaffImport",
+    responses=responses(staff_errors.StaffImportNotFound),
+)
 async def get_import(import_id: PathId, conn: Conn, principal: Caller) -> StaffImportReport:
     return await importing.get_import(conn, principal, import_id)
 
 
-@get("/imports/{import_id:int}/rejects.csv", operation_id="DownloadStaffImportRejects")
+@get(
+    "/imports/{import_id:int}/rejects.csv",
+    operation_id="DownloadStaffImportRejects",
+    media_type=tabular.CSV_MEDIA_TYPE,
+    responses=responses(staff_errors.StaffImportNotFound),
+)
 async def download_rejects(import_id: PathId, conn: Conn, principal: Caller) -> Response[bytes]:
     report = await importing.get_import(conn, principal, import_id)
     return tabular.csv_download(importing.rejects_csv(report), f"staff-import-{import_id}-rejects.csv")
 
 
-@post("/imports/{import_id:int}/passwords.csv", operation_id="TakeStaffImportPasswords", status_code=200)
+@post(
+    "/imports/{import_id:int}/passwords.csv",
+    operation_id="TakeStaffImportPasswords",
+    media_type=tabular.CSV_MEDIA_TYPE,
+    responses=responses(staff_errors.StaffImportNotFound, staff_errors.PasswordsGone),
+    status_code=200,
+)
 async def take_passwords(import_id: PathId, conn: Conn, pii: PiiDep, principal: Caller) -> Response[bytes]:
     """The one-time passwords of the accounts the import made: to the importer, once (a POST, since
     it consumes them), within a day of the import."""

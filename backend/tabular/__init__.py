@@ -3,9 +3,17 @@ by column, Chinese or English headers, and writing CSV that Excel opens (reject 
 
 from backend.tabular.errors import CellError, ImportFileInvalid
 from backend.tabular.reading import Column, RawRow, cell_text, decode, header_index, read_table
-from backend.tabular.writing import csv_bytes, csv_chunks, csv_download, csv_stream_download, rejects_csv
+from backend.tabular.writing import (
+    CSV_MEDIA_TYPE,
+    csv_bytes,
+    csv_chunks,
+    csv_download,
+    csv_stream_download,
+    rejects_csv,
+)
 
 __all__ = [
+    "CSV_MEDIA_TYPE",
     "CellError",
     "Column",
     "ImportFileInvalid",

@@ -13,6 +13,8 @@ from backend.tabular.reading import Column
 from schemas.base import ImportReject
 
 REJECTS_CSV_HEADER = ("行号", "列", "列名", "原因")
+# `media_type=` of a download route; litestar adds `charset=utf-8` to a text type itself.
+CSV_MEDIA_TYPE = "text/csv"
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -40,8 +42,8 @@ def rejects_csv(rejects: Iterable[ImportReject], columns: Sequence[Column]) -> b
 
 
 def csv_download(content: bytes, file_name: str) -> Response[bytes]:
-    """An attachment; litestar adds `charset=utf-8` to a text type itself."""
-    return Response(content, media_type="text/csv", headers=_attachment(file_name))
+    """An attachment, for Excel; litestar adds `charset=utf-8` to a text type itself."""
+    return Response(content, media_type=CSV_MEDIA_TYPE, headers=_attachment(file_name))
 
 
 def csv_stream_download(chunks: AsyncIterable[bytes], file_name: str) -> Stream:

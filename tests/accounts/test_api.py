@@ -73,8 +73,12 @@ async def test_union_and_supplier_tokens_carry_their_organisation(
         union_id,
         supplier_id,
     )
-    buyer = decode_access_token(settings, (await login(client, "buyer-1", "Zhengque-mima-2024")).json()["access_token"])
-    seller = decode_access_token(settings, (await login(client, "supplier-1", "Zhengque-mima-2024")).json()["access_token"])
+    buyer = decode_access_token(
+        settings, (await login(client, "buyer-1", "Zhengque-mima-2024")).json()["access_token"]
+    )
+    seller = decode_access_token(
+        settings, (await login(client, "supplier-1", "Zhengque-mima-2024")).json()["access_token"]
+    )
     assert (buyer.role, buyer.union_id, buyer.supplier_id) == (Role.union_buyer, union_id, None)
     assert (seller.role, seller.supplier_id, seller.union_id) == (Role.supplier, supplier_id, None)
 
@@ -87,17 +91,26 @@ async def test_wrong_password_and_unknown_user_look_the_same(
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
     assert wrong.json()["message"] == unknown.json()["message"] == "用户名或密码错误"
-    failed = await pool.fetch("SELECT object_type FROM audit_log WHERE action = 'auth.login_failed' ORDER BY id")
+    failed = await pool.fetch(
+        "SELECT object_type FROM audit_log WHERE action = 'auth.login_failed' ORDER BY id"
+    )
     assert [f["object_type"] for f in failed] == ["user", "username"]
 
 
-async def test_failed_login_with_unknown_username_keeps_not_what_was_typed(client: AsyncTestClient, pool: asyncpg.Pool) -> None:
+async def test_failed_login_with_unknown_username_keeps_not_what_was_typed(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
     typed = "Mima-typed-in-the-wrong-box-2024"
     assert (await login(client, typed, "")).status_code in (400, 401)
     assert (await login(client, typed, "whatever")).status_code == 401
     row = await pool.fetchrow("SELECT object_id, detail FROM audit_log WHERE action = 'auth.login_failed'")
     assert row["object_id"] is None and row["detail"] == {"known": False}
-    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE audit_log::text LIKE '%' || $1 || '%'", typed) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM audit_log WHERE audit_log::text LIKE '%' || $1 || '%'", typed
+        )
+        == 0
+    )
 
 
 async def test_five_failures_lock_the_account_even_against_the_right_password(
@@ -113,7 +126,7 @@ async def test_five_failures_lock_the_account_even_against_the_right_password(
     right = await login(client, staff.username, staff.password)
     assert right.status_code == 423
     locked_until = await pool.fetchval("SELECT locked_until FROM users WHERE id = $1", staff.id)
-    remaining_s = (locked_until.timestamp() - time.time())
+    remaining_s = locked_until.timestamp() - time.time()
     assert rules.LOCKOUT_S - 60 < remaining_s <= rules.LOCKOUT_S
 
     # The window passes.
@@ -125,7 +138,9 @@ async def test_five_failures_lock_the_account_even_against_the_right_password(
     assert (await login(client, staff.username, staff.password)).status_code == 200
 
 
-async def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(client: AsyncTestClient, world: World) -> None:
+async def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(
+    client: AsyncTestClient, world: World
+) -> None:
     answers = [await login(client, "guessed-name", "wrong") for _ in range(rules.MAX_FAILED_LOGINS)]
     assert [a.status_code for a in answers] == [401] * (rules.MAX_FAILED_LOGINS - 1) + [423]
 
@@ -133,7 +148,9 @@ async def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(client: Asyn
 # --- tokens ---------------------------------------------------------------------------------
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_whole_family(client: AsyncTestClient, staff: Staff) -> None:
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
+    client: AsyncTestClient, staff: Staff
+) -> None:
     first = (await login(client, staff.username, staff.password)).json()
     second = (await client.post(REFRESH, json={"refresh_token": first["refresh_token"]})).json()
     assert second["refresh_token"] != first["refresh_token"]
@@ -154,7 +171,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(client: AsyncT
     assert (await client.post(REFRESH, json={"refresh_token": other["refresh_token"]})).status_code == 200
 
 
-async def test_expired_refresh_token_is_refused(client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool) -> None:
+async def test_expired_refresh_token_is_refused(
+    client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool
+) -> None:
     tokens = (await login(client, staff.username, staff.password)).json()
     await pool.execute("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'")
     response = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
@@ -170,14 +189,20 @@ async def test_unknown_refresh_token_is_refused(client: AsyncTestClient, world: 
 async def test_logout_ends_the_session(client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool) -> None:
     first = (await login(client, staff.username, staff.password)).json()
     second = (await client.post(REFRESH, json={"refresh_token": first["refresh_token"]})).json()
-    assert (await client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]})).status_code == 204
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]})
+    ).status_code == 204
     after = await client.post(REFRESH, json={"refresh_token": second["refresh_token"]})
     assert after.status_code == 401
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL") == 0
-    assert (await client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]})).status_code == 204
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": second["refresh_token"]})
+    ).status_code == 204
 
 
-async def test_deactivated_user_cannot_refresh(client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool) -> None:
+async def test_deactivated_user_cannot_refresh(
+    client: AsyncTestClient, staff: Staff, pool: asyncpg.Pool
+) -> None:
     tokens = (await login(client, staff.username, staff.password)).json()
     await pool.execute("UPDATE users SET active = false WHERE id = $1", staff.id)
     response = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
@@ -185,7 +210,9 @@ async def test_deactivated_user_cannot_refresh(client: AsyncTestClient, staff: S
     assert (await login(client, staff.username, staff.password)).status_code == 401
 
 
-async def test_expired_access_token_is_refused(client: AsyncTestClient, staff: Staff, settings: Settings) -> None:
+async def test_expired_access_token_is_refused(
+    client: AsyncTestClient, staff: Staff, settings: Settings
+) -> None:
     principal = Principal(user_id=staff.id, role=Role.township, region_code=TOWNSHIP_A1)
     stale = issue_access_token(settings, principal, now=time.time() - settings.access_token_ttl_s - 1)
     response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {stale}"})
@@ -204,9 +231,10 @@ async def test_farmer_wechat_login_finds_or_creates_the_farmer(
     first = await farmer_login(client, code)
     again = await farmer_login(client, code)
     assert first["role"] == "farmer" and "household_id" not in first
-    assert decode_access_token(settings, first["access_token"]).user_id == decode_access_token(
-        settings, again["access_token"]
-    ).user_id
+    assert (
+        decode_access_token(settings, first["access_token"]).user_id
+        == decode_access_token(settings, again["access_token"]).user_id
+    )
     me = (await client.get("/api/auth/me", headers=bearer(first))).json()
     assert me["role"] == "farmer" and "household_id" not in me
     # Not bound yet: no household to see.
@@ -236,6 +264,21 @@ async def test_wechat_login_errors_are_explained(
     assert response.status_code == status
     assert response.json()["code"] == code
     assert "微信" in response.json()["message"]
+    # A farmer's phone may try again by itself: 429 and a passing 503 say when.
+    assert ("Retry-After" in response.headers) == (status in (429, 503))
+
+
+async def test_wechat_rate_limit_while_binding_says_binding(
+    client: AsyncTestClient, world: World, pool: asyncpg.Pool, pii: Pii, wechat_fake: FakeControl
+) -> None:
+    household = world.households["a1b"]
+    phone = await head_phone(pool, pii, household.id)
+    tokens = await farmer_login(client)
+    await wechat_fake.fail("getuserphonenumber", wx.RATE_LIMITED)
+    limited = await bind(client, tokens, household.id_numbers[0], household.names[0], phone)
+    assert limited.status_code == 429 and limited.json()["code"] == "wechat_phone_rate_limited"
+    assert "绑定" in limited.json()["message"] and "登录" not in limited.json()["message"]
+    assert limited.headers["Retry-After"] == "60"
 
 
 async def test_staff_account_cannot_be_reached_through_wechat(
@@ -258,7 +301,12 @@ async def bind(client: AsyncTestClient, tokens: dict[str, object], id_number: st
 
 
 async def test_binding_links_the_farmer_to_their_household_only(
-    client: AsyncTestClient, world: World, pool: asyncpg.Pool, pii: Pii, settings: Settings, wechat_fake: FakeControl
+    client: AsyncTestClient,
+    world: World,
+    pool: asyncpg.Pool,
+    pii: Pii,
+    settings: Settings,
+    wechat_fake: FakeControl,
 ) -> None:
     household = world.households["a1b"]
     phone = await head_phone(pool, pii, household.id)
@@ -309,8 +357,12 @@ async def test_binding_mismatch_is_one_refusal_whatever_was_wrong(
     assert {(a.json()["code"], a.json()["message"]) for a in answers} == {
         ("binding_mismatch", answers[0].json()["message"])
     }
-    assert await pool.fetchval("SELECT count(*) FROM users WHERE person_id IS NOT NULL") == 1  # world.farmer only
-    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'farmer.bind_failed'") == len(attempts)
+    assert (
+        await pool.fetchval("SELECT count(*) FROM users WHERE person_id IS NOT NULL") == 1
+    )  # world.farmer only
+    assert await pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'farmer.bind_failed'") == len(
+        attempts
+    )
 
 
 async def test_binding_is_throttled_after_repeated_failures(
@@ -325,6 +377,7 @@ async def test_binding_is_throttled_after_repeated_failures(
     throttled = await bind(client, tokens, household.id_numbers[0], household.names[0], phone)
     assert throttled.status_code == 429
     assert throttled.json()["code"] == "binding_throttled" and "分钟后再试" in throttled.json()["message"]
+    assert 0 < int(throttled.headers["Retry-After"]) <= 3600
     assert (await wechat_fake.stats())["getuserphonenumber"] == calls_before  # WeChat not even asked
 
     # Another WeChat account is not affected.
@@ -344,7 +397,9 @@ async def test_failures_that_are_not_mismatches_do_not_count(
         assert invalid.status_code == 422 and invalid.json()["code"] == "id_number_invalid"
     await wechat_fake.fail("getuserphonenumber", -1, times=rules.BIND_MAX_FAILURES)
     for _ in range(rules.BIND_MAX_FAILURES):
-        assert (await bind(client, tokens, household.id_numbers[0], household.names[0], phone)).status_code == 503
+        assert (
+            await bind(client, tokens, household.id_numbers[0], household.names[0], phone)
+        ).status_code == 503
     bad_code = await client.post(
         BIND,
         json={"id_number": household.id_numbers[0], "name": household.names[0], "phone_code": "no-such-code"},
@@ -383,7 +438,11 @@ async def test_household_without_registered_phone_cannot_be_bound_online(
 async def test_only_farmers_bind(client: AsyncTestClient, world: World, wechat_fake: FakeControl) -> None:
     household = world.households["a1b"]
     staff_headers = world.user(Role.village).headers
-    body = {"id_number": household.id_numbers[0], "name": household.names[0], "phone_code": "phone-13800000000"}
+    body = {
+        "id_number": household.id_numbers[0],
+        "name": household.names[0],
+        "phone_code": "phone-13800000000",
+    }
     assert (await client.post(BIND, json=body, headers=staff_headers)).status_code == 403
     assert (await client.post(BIND, json=body)).status_code == 401
 
@@ -394,7 +453,10 @@ async def test_parallel_guesses_cannot_pass_the_limit(
     household = world.households["a1b"]
     phone = await head_phone(pool, pii, household.id)
     tokens = await farmer_login(client)
-    guesses = [bind(client, tokens, household.id_numbers[0], f"猜{i}", phone) for i in range(rules.BIND_MAX_FAILURES + 3)]
+    guesses = [
+        bind(client, tokens, household.id_numbers[0], f"猜{i}", phone)
+        for i in range(rules.BIND_MAX_FAILURES + 3)
+    ]
     answers = await asyncio.gather(*guesses)
     assert sorted(a.status_code for a in answers) == [422] * rules.BIND_MAX_FAILURES + [429] * 3
     assert (await wechat_fake.stats())["getuserphonenumber"] == rules.BIND_MAX_FAILURES

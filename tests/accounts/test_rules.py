@@ -36,7 +36,9 @@ def test_minority_names_match_with_any_middle_dot() -> None:
         (None, "张三", PHONE_INDEX),  # ID number not registered
     ],
 )
-def test_any_difference_is_a_mismatch(registered: dict[str, object] | None, typed: str, phone_index: bytes) -> None:
+def test_any_difference_is_a_mismatch(
+    registered: dict[str, object] | None, typed: str, phone_index: bytes
+) -> None:
     assert not rules.identity_matches(registered, typed, phone_index)
 
 
@@ -45,9 +47,13 @@ def test_any_difference_is_a_mismatch(registered: dict[str, object] | None, type
     [
         (40029, errors.WechatCodeInvalid, errors.PhoneCodeInvalid),
         (40163, errors.WechatCodeInvalid, errors.PhoneCodeInvalid),
-        (45011, errors.WechatRateLimited, errors.WechatRateLimited),
+        (45011, errors.WechatRateLimited, errors.WechatPhoneRateLimited),
         (-1, errors.WechatUnavailable, errors.WechatUnavailable),
-        (40013, errors.WechatUnavailable, errors.WechatUnavailable),  # our appid is wrong: not the farmer's fault
+        (
+            40013,
+            errors.WechatUnavailable,
+            errors.WechatUnavailable,
+        ),  # our appid is wrong: not the farmer's fault
     ],
 )
 def test_wechat_errors_become_errors_a_farmer_understands(

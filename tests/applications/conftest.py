@@ -111,7 +111,9 @@ class Flow:
             assert response.status_code == expect, response.text
         return response
 
-    async def post(self, user: User, path: str, json: Any = None, expect: int = 201) -> dict[str, Any]:
+    async def post(self, user: User, path: str, json: Any = None, expect: int | None = None) -> dict[str, Any]:
+        """A creation (a case, an objection) answers 201, a step 200 (docs/api.md)."""
+        expect = expect or (201 if path.endswith(("/applications", "/objections")) else 200)
         return (await self.call("POST", user, path, json if json is not None else {}, expect=expect)).json()
 
     async def submit(
@@ -128,7 +130,7 @@ class Flow:
         return response.json()
 
     async def step(
-        self, role: Role, case_id: int, path: str, json: Any = None, expect: int = 201
+        self, role: Role, case_id: int, path: str, json: Any = None, expect: int | None = None
     ) -> dict[str, Any]:
         return await self.post(self.user(role), f"/api/applications/{case_id}/{path}", json, expect)
 

@@ -364,7 +364,7 @@ async def test_concurrent_approvals_one_wins(flow: Flow) -> None:
             for _ in range(2)
         )
     )
-    assert sorted(r.status_code for r in responses) == [201, 409]
+    assert sorted(r.status_code for r in responses) == [200, 409]
     events = await flow.pool.fetchval(
         "SELECT count(*) FROM application_events WHERE application_id = $1 AND action = 'approve'", case_id
     )

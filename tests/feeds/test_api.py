@@ -19,7 +19,6 @@ from schemas.base import Role
 from tests.factories import COUNTY_B, World, make_id_number
 from tests.feeds.conftest import (
     PERIOD,
-    batch_row,
     csv_file,
     medical_rows,
     run_worker,
@@ -90,11 +89,14 @@ async def test_the_reject_report_opens_in_excel_with_masked_values(
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["行号", "列", "值", "原因"]
     wrong = numbers[4]
-    assert sorted(tuple(r[:3]) for r in rows[1:]) == [  # the header is row 1; each bad cell once
-        ("6", "身份证号", f"{wrong[:6]}********{wrong[-4:]}"),
-        ("7", "个人自付", "abc"),
-        ("7", "总费用", "abc"),
-    ]
+    assert (
+        sorted(tuple(r[:3]) for r in rows[1:])
+        == [  # the header is row 1; each bad cell once
+            ("6", "身份证号", f"{wrong[:6]}********{wrong[-4:]}"),
+            ("7", "个人自付", "abc"),
+            ("7", "总费用", "abc"),
+        ]
+    )
     assert all(r[3] for r in rows[1:])  # a reason in Chinese for each
     assert not any(n in response.text for n in numbers)
 

@@ -3,8 +3,11 @@ same counts and exactly the same alerts as a run nobody interrupted."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 from litestar.testing import AsyncTestClient
+from stdnum.cn import ric
 
 from backend.pii import Pii
 from backend.settings import Settings
@@ -23,7 +26,19 @@ from tests.feeds.conftest import (
 )
 
 ROWS = 300_000
+# No run holds a batch (the advisory locks of this test database).
+UNLOCKED = (
+    "NOT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+    "WHERE l.locktype = 'advisory' AND d.datname = current_database())"
+)
 HOUSEHOLDS = 150
+
+
+def members_of(household: int) -> list[str]:
+    """Three ID numbers no other test makes: born on the household's own day of 1986."""
+    birth = (dt.date(1986, 1, 1) + dt.timedelta(days=household)).strftime("%Y%m%d")
+    bodies = [f"450102{birth}{seq:03d}" for seq in (11, 12, 13)]
+    return [body + ric.calc_check_digit(body + "0") for body in bodies]
 
 
 async def registry(pool: asyncpg.Pool, pii: Pii) -> list[str]:
@@ -32,7 +47,9 @@ async def registry(pool: asyncpg.Pool, pii: Pii) -> list[str]:
     async with pool.acquire() as conn, conn.transaction():
         for i in range(HOUSEHOLDS):
             village = (VILLAGE_A1A, VILLAGE_A1B, VILLAGE_A2A)[i % 3]
-            household = await make_household(conn, pii, village, category="ordinary" if i % 3 == 0 else "lifted")
+            household = await make_household(
+                conn, pii, village, category="ordinary" if i % 3 == 0 else "lifted", id_numbers=members_of(i)
+            )
             numbers += household.id_numbers
     return numbers
 
@@ -78,17 +95,11 @@ async def test_a_killed_worker_then_a_retry_gives_the_uninterrupted_result(
     killed = await batch_row(pool, stormy)
     assert killed["status"] == "parsing" and killed["rows_read"] < ROWS, dict(killed)
     assert midway["rows_loaded"] > 0 and await staging_count(pool) > 0  # half a batch was left behind
-    # PostgreSQL ends the killed worker's session, and with it the batch's lock.
-    await wait_for(
-        pool,
-        stormy,
-        "NOT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-        "WHERE l.locktype = 'advisory' AND d.datname = current_database())",
-    )
+    await wait_for(pool, stormy, UNLOCKED)  # PostgreSQL ended the killed worker's session, and its lock
 
     second = WorkerProcess(settings, tmp_path / "worker-2.log")
     worker_process.append(second)
-    await wait_for(pool, stormy, "status IN ('done', 'failed')", timeout_s=180)
+    await wait_for(pool, stormy, f"status IN ('done', 'failed') AND {UNLOCKED}", timeout_s=180)
     second.stop()
 
     counts, alerts = await batch_outcome(pool, stormy)

@@ -22,17 +22,7 @@ from tests.factories import make_id_number, xlsx
 
 PII = Pii(os.urandom(32), os.urandom(32))
 TITLE = ["石门县医疗保障局2026年10月医疗费用结算明细"]
-MEDICAL_HEADER = [
-    "序号",
-    "姓名",
-    "公民身份号码",
-    "就诊日期",
-    "出院日期",
-    "医疗总费用（元）",
-    "统筹支付",
-    "个人自付",
-    "备注",
-]
+MEDICAL_HEADER = ["序号", "姓名", "公民身份号码", "就诊日期", "出院日期", "医疗总费用（元）", "统筹支付", "个人自付", "备注"]
 
 
 def csv_file(tmp_path: Path, rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
@@ -67,13 +57,7 @@ def test_gbk_csv_with_a_title_row_reads_into_staging_rows(tmp_path: Path) -> Non
     first, second = make_id_number(), make_id_number()
     path = csv_file(
         tmp_path,
-        [
-            TITLE,
-            MEDICAL_HEADER,
-            medical_row(1, first),
-            [],
-            medical_row(2, second, "20260301", "46086", "100", "50", "￥50"),
-        ],
+        [TITLE, MEDICAL_HEADER, medical_row(1, first), [], medical_row(2, second, "20260301", "46086", "100", "50", "￥50")],
         encoding="gbk",
     )
     reader = open_feed(path, FeedCode.medical, PII)
@@ -101,18 +85,7 @@ def test_utf8_with_bom_english_keys_and_tabs_read_alike(tmp_path: Path) -> None:
     reader = open_feed(path, FeedCode.medical, PII)
     assert (reader.encoding, reader.header_row) == ("utf-8-sig", 1)
     assert [c.rows for c in reader] == [
-        [
-            (
-                2,
-                PII.id_index(number),
-                mask_id_number(number),
-                dt.date(2026, 3, 1),
-                dt.date(2026, 3, 5),
-                123_450,
-                100_000,
-                23_450,
-            )
-        ]
+        [(2, PII.id_index(number), mask_id_number(number), dt.date(2026, 3, 1), dt.date(2026, 3, 5), 123_450, 100_000, 23_450)]
     ]
 
 
@@ -126,18 +99,7 @@ def test_xlsx_typed_cells_and_a_named_sheet(tmp_path: Path) -> None:
     reader = open_feed(path, FeedCode.medical, PII, sheet="结算明细")
     assert (reader.encoding, reader.header_row) == ("xlsx", 3)
     assert [c.rows for c in reader] == [
-        [
-            (
-                4,
-                PII.id_index(number),
-                mask_id_number(number),
-                dt.date(2026, 3, 1),
-                dt.date(2026, 3, 5),
-                123_450,
-                100_000,
-                30,
-            )
-        ]
+        [(4, PII.id_index(number), mask_id_number(number), dt.date(2026, 3, 1), dt.date(2026, 3, 5), 123_450, 100_000, 30)]
     ]
     refused = refusal(path, sheet="明细")
     assert refused.code == "feed_sheet_not_found"
@@ -149,11 +111,7 @@ def test_every_kind_of_bad_cell_is_reported_once_and_every_good_row_kept(tmp_pat
     good = make_id_number()
     bad_id = make_id_number()
     cases = [  # the row's cells after name, and the one reject it must give
-        (
-            [bad_id[:-1] + ("1" if bad_id[-1] == "0" else "0"), "2026-03-01", "2026-03-05", "100", "50", "50"],
-            "id_number",
-            "校验位",
-        ),
+        ([bad_id[:-1] + ("1" if bad_id[-1] == "0" else "0"), "2026-03-01", "2026-03-05", "100", "50", "50"], "id_number", "校验位"),
         (["", "2026-03-01", "2026-03-05", "100", "50", "50"], "id_number", "必填项为空"),
         ([good, "2026-02-30", "2026-03-05", "100", "50", "50"], "period_start", "日期不存在"),
         ([good, "2026-03-01", "", "100", "50", "50"], "period_end", "必填项为空"),
@@ -255,16 +213,11 @@ def test_water_rows_name_a_person_or_a_village_never_both(tmp_path: Path) -> Non
         (5, "id_number", ""),
         (6, "village_code", "43072610020"),
     ]
-    assert (
-        refusal(csv_file(tmp_path, [["问题", "日期"], ["缺水", "2026-03-01"]]), FeedCode.water).code
-        == "feed_columns_missing"
-    )
+    assert refusal(csv_file(tmp_path, [["问题", "日期"], ["缺水", "2026-03-01"]]), FeedCode.water).code == "feed_columns_missing"
 
 
 def test_headers_that_refuse_the_whole_file(tmp_path: Path) -> None:
-    missing = refusal(
-        csv_file(tmp_path, [TITLE, ["身份证号", "就诊日期", "备注"], [make_id_number(), "2026-03-01", ""]])
-    )
+    missing = refusal(csv_file(tmp_path, [TITLE, ["身份证号", "就诊日期", "备注"], [make_id_number(), "2026-03-01", ""]]))
     assert missing.code == "feed_columns_missing"
     assert missing.message == (
         "第 2 行的表头缺少必填列：「结束日期」(period_end)、「总费用」(total_cost)、「报销金额」(reimbursed)、「个人自付」(out_of_pocket)"

@@ -95,7 +95,7 @@ async def test_search_by_id_number_uses_the_blind_index(client, world: World) ->
     hidden = await client.get(f"/api/households?id_number={other}", headers=township.headers)
     assert hidden.json()["items"] == []
     bad = await client.get("/api/households?id_number=123", headers=county.headers)
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and bad.json()["code"] == "id_number_invalid"
     assert bad.json()["detail"][0]["field"] == "id_number"
 
 

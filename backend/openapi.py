@@ -1,0 +1,135 @@
+"""The OpenAPI document: every status an operation can answer, in the one error shape.
+
+A route lists its own errors (`responses=responses(HouseholdNotFound, ...)`, backend/errors.py);
+`document_routes` adds, once the app is built, what the whole API shares: the boundary's 400s
+(backend/boundary.py) for every operation, 401 and 403 with the bearer scheme where a log-in is
+needed. tests/foundation/test_openapi.py checks every response the test suite sees against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
+
+from backend import auth, boundary, errors
+from backend.deps import provide_caller_conn
+from backend.errors import ErrorResponse, error_codes
+
+BEARER = "bearer"
+
+
+EVERY_OPERATION = (
+    errors.ValidationFailed,
+    errors.BadRequest,
+    errors.BodyMissing,
+    errors.BodyNotJson,
+    boundary.InputHasControlCharacter,
+    boundary.NumberOutOfRange,
+    boundary.BodyTooDeep,
+    errors.InternalError,
+)
+LOGGED_IN = (
+    errors.Unauthorized,
+    auth.TokenExpired,
+    auth.TokenInvalid,
+    auth.TokenRevoked,
+    errors.Forbidden,
+    auth.PasswordChangeRequired,
+)
+UPLOADS = (errors.PayloadTooLarge,)
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="fangpin 防贫 API",
+        version="0.1.0",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        components=Components(
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="POST /api/auth/login 或 /api/miniapp/login 得到的 access_token",
+                )
+            }
+        ),
+    )
+
+
+def multipart_form(file_description: str, **fields: str) -> type[Operation]:
+    """`operation_class=` of a route that reads its multipart form itself, as it streams in: the
+    body litestar cannot see in the signature, documented as the form it is."""
+    properties = {"file": Schema(type=OpenAPIType.STRING, format="binary", description=file_description)}
+    properties |= {name: Schema(type=OpenAPIType.STRING, description=text) for name, text in fields.items()}
+    body = RequestBody(
+        required=True,
+        content={
+            RequestEncodingType.MULTI_PART.value: OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.OBJECT, required=["file"], properties=properties)
+            )
+        },
+    )
+
+    @dataclass
+    class MultipartOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return MultipartOperation
+
+
+def needs_login(handler: HTTPRouteHandler) -> bool:
+    parameters = handler.parsed_fn_signature.parameters
+    if "principal" in parameters:
+        return True
+    conn = handler.resolve_dependencies().get("conn") if "conn" in parameters else None
+    return isinstance(conn, Provide) and conn.dependency is provide_caller_conn
+
+
+def _is_upload(handler: HTTPRouteHandler) -> bool:
+    return issubclass(handler.operation_class, Operation) and handler.operation_class is not Operation
+
+
+def _merge(
+    declared: dict[int, ResponseSpec] | None, shared: dict[int, dict[str, str]]
+) -> dict[int, ResponseSpec]:
+    merged = dict(declared or {})
+    for status, codes in shared.items():
+        own = merged.get(status)
+        if own is not None and not isinstance(own, ErrorResponse):
+            continue  # a route's own description of a non-error answer stays as written
+        merged[status] = ErrorResponse(status, (own.codes if own else {}) | codes)
+    return merged
+
+
+def document_routes(app: Litestar) -> None:
+    """Adds the shared statuses and the bearer requirement to every route of `app`."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            shared = list(EVERY_OPERATION)
+            if needs_login(handler):
+                shared += LOGGED_IN
+                handler.security = [{BEARER: []}]
+            if _is_upload(handler):
+                shared += UPLOADS
+            handler.responses = _merge(handler.responses, error_codes(*shared))
