@@ -24,6 +24,8 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench_county  # noqa: E402  (beside this file)
+
 from backend.applications import reads, service  # noqa: E402
 from backend.auth import Principal, utcnow  # noqa: E402
 from backend.db import create_pool  # noqa: E402
@@ -47,22 +49,7 @@ STATES = [
 
 
 async def seed(conn: asyncpg.Connection, households: int) -> dict[Role, Principal]:
-    await conn.execute(
-        """
-        INSERT INTO regions (code, name, level, parent_code, prefix) VALUES
-            ('450000000000', '省', 'province', NULL, '45'),
-            ('450100000000', '市', 'city', '450000000000', '4501'),
-            ('450102000000', '县', 'county', '450100000000', '450102');
-        INSERT INTO regions (code, name, level, parent_code, prefix)
-        SELECT '450102' || lpad(t::text, 3, '0') || '000', '镇' || t, 'township', '450102000000',
-               '450102' || lpad(t::text, 3, '0')
-        FROM generate_series(1, 10) AS t;
-        INSERT INTO regions (code, name, level, parent_code, prefix)
-        SELECT '450102' || lpad(t::text, 3, '0') || lpad(v::text, 3, '0'), '村' || t || '-' || v, 'village',
-               '450102' || lpad(t::text, 3, '0') || '000', '450102' || lpad(t::text, 3, '0') || lpad(v::text, 3, '0')
-        FROM generate_series(1, 10) AS t, generate_series(1, 20) AS v;
-        """
-    )
+    await conn.execute(bench_county.REGIONS_SQL)
     await conn.execute(
         """
         INSERT INTO households (household_no, village_code, category)

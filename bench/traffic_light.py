@@ -27,6 +27,8 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench_county  # noqa: E402  (beside this file)
+
 from backend.alerts import queries  # noqa: E402
 from backend.alerts.service import BatchRef, evaluate_batch, refresh_traffic_lights  # noqa: E402
 from backend.db import create_pool  # noqa: E402
@@ -59,22 +61,7 @@ ORDER BY v.code
 
 
 async def seed(conn: asyncpg.Connection, households: int, rows: int) -> int:
-    await conn.execute(
-        """
-        INSERT INTO regions (code, name, level, parent_code, prefix) VALUES
-            ('450000000000', '省', 'province', NULL, '45'),
-            ('450100000000', '市', 'city', '450000000000', '4501'),
-            ('450102000000', '县', 'county', '450100000000', '450102');
-        INSERT INTO regions (code, name, level, parent_code, prefix)
-        SELECT '450102' || lpad(t::text, 3, '0') || '000', '镇' || t, 'township', '450102000000',
-               '450102' || lpad(t::text, 3, '0')
-        FROM generate_series(1, 10) AS t;
-        INSERT INTO regions (code, name, level, parent_code, prefix)
-        SELECT '450102' || lpad(t::text, 3, '0') || lpad(v::text, 3, '0'), '村' || t || '-' || v, 'village',
-               '450102' || lpad(t::text, 3, '0') || '000', '450102' || lpad(t::text, 3, '0') || lpad(v::text, 3, '0')
-        FROM generate_series(1, 10) AS t, generate_series(1, 20) AS v;
-        """
-    )
+    await conn.execute(bench_county.REGIONS_SQL)
     await conn.execute(
         """
         INSERT INTO households (household_no, village_code, category)
