@@ -29,7 +29,7 @@ from backend.demo.data import thresholds_fen
 from backend.demo.seed import INSERT_THRESHOLDS
 from backend.pii import Pii, mask_id_number
 from backend.settings import GENERATED_KEYS
-from migrations.runner import migrate
+from migrations.runner import MigrationError, migrate
 
 VILLAGES_PER_SLICE = 20  # 10,000 persons a COPY
 INDEXED_TABLES = ("persons", "households")
@@ -311,6 +311,17 @@ async def _count_households(dsn: str) -> int:
         await conn.close()
 
 
+def _migrated(dsn: str) -> bool:
+    """Applies the migrations that came since the cached registry was built; False when one it
+    already has was edited since (a branch reworking its migration): the registry is rebuilt."""
+    try:
+        asyncio.run(migrate(dsn))
+    except MigrationError as exc:
+        print(f"registry: rebuilding, its migrations changed ({exc})")
+        return False
+    return True
+
+
 def ensure_registry(
     admin_dsn: str,
     dsn: str,
@@ -328,8 +339,7 @@ def ensure_registry(
     if persons > synth.MAX_PERSONS:
         raise SystemExit(f"at most {synth.MAX_PERSONS:,} persons (one birthplace code per county)")
     start = time.perf_counter()
-    if not rebuild and asyncio.run(cached(dsn, persons, seed, pii_from(keys))):
-        asyncio.run(migrate(dsn))  # whatever migrations came since it was built
+    if not rebuild and asyncio.run(cached(dsn, persons, seed, pii_from(keys))) and _migrated(dsn):
         if not export_path.exists():
             run_slices(None, keys, persons, seed, year, processes, export_path)
         return Registry(False, time.perf_counter() - start, asyncio.run(_count_households(dsn)), {})
