@@ -16,8 +16,9 @@ import enum
 import logging
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 
@@ -136,7 +137,7 @@ async def _load(
         expected = rules.estimate_rows(await asyncio.to_thread(count_lines, path), reader.header_row)
     await conn.execute(queries.SET_FILE_FACTS, ref.id, reader.encoding, reader.header_row, expected)
     columns = ("batch_id", *STAGING_COLUMNS[ref.feed])
-    chunks = iter(reader)
+    chunks = cast(Generator[FeedChunk, None, None], iter(reader))
     rows_read = 0
     pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
     try:
@@ -150,7 +151,7 @@ async def _load(
         if not pending.done():  # an error while writing: let the parse in flight end, unused
             with contextlib.suppress(Exception):
                 await pending
-        reader.close()
+        chunks.close()  # the reader's generator: its open file and sheet are released now
     return rows_read
 
 
