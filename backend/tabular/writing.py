@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from urllib.parse import quote
 
 from litestar import Response
 from litestar.response import Stream
@@ -43,13 +44,19 @@ def rejects_csv(rejects: Iterable[ImportReject], columns: Sequence[Column]) -> b
 
 def csv_download(content: bytes, file_name: str) -> Response[bytes]:
     """An attachment, for Excel; litestar adds `charset=utf-8` to a text type itself."""
-    return Response(content, media_type=CSV_MEDIA_TYPE, headers=_attachment(file_name))
+    return Response(content, media_type=CSV_MEDIA_TYPE, headers=attachment_headers(file_name))
 
 
 def csv_stream_download(chunks: AsyncIterable[bytes], file_name: str) -> Stream:
     """The same attachment sent as it is made (from `csv_chunks`)."""
-    return Stream(chunks, media_type="text/csv; charset=utf-8", headers=_attachment(file_name))
+    return Stream(chunks, media_type="text/csv; charset=utf-8", headers=attachment_headers(file_name))
 
 
-def _attachment(file_name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"}
+def attachment_headers(file_name: str) -> dict[str, str]:
+    """A download's headers; a Chinese file name rides in `filename*` (RFC 6266), with an ASCII
+    stand-in for clients that read only `filename`."""
+    fallback = file_name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != file_name:
+        disposition += f"; filename*=UTF-8''{quote(file_name)}"
+    return {"Content-Disposition": disposition, "Cache-Control": "no-store"}
