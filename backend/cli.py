@@ -1,5 +1,5 @@
 """`fangpin` console script: up, serve, worker, migrate, seed-demo, import-registry,
-import-department, wechat-fake.
+import-department, evaluate-income, wechat-fake.
 
 Every command reads the same Settings. Without DATABASE_URL / REDIS_URL the embedded servers in
 the data folder are used; `up` starts them once and hands their URLs to its child processes.
@@ -115,6 +115,33 @@ def cmd_import_department(args: argparse.Namespace) -> None:
             run_import_department_cli(settings, args.file, args.feed, args.region, args.period, args.sheet)
         )
     sys.exit(0 if ok else 1)
+
+
+async def _evaluate_income(settings: Settings, region: str | None) -> int:
+    from backend.alerts.service import evaluate_income, evaluate_income_everywhere
+    from backend.db import create_pool
+    from backend.feeds.rules import normalize_region
+
+    pool = await create_pool(settings.database_url or "", min_size=1, max_size=2)
+    try:
+        if region is None:
+            return await evaluate_income_everywhere(pool)
+        async with pool.acquire() as conn:
+            return await evaluate_income(conn, normalize_region(region))
+    finally:
+        await pool.close()
+
+
+def cmd_evaluate_income(args: argparse.Namespace) -> None:
+    from backend.errors import DomainError
+
+    with resolved_settings() as settings:
+        try:
+            raised = asyncio.run(_evaluate_income(settings, args.region))
+        except DomainError as exc:  # a mistyped region code
+            print(exc.message, file=sys.stderr)
+            sys.exit(2)
+    print(f"收入预警（SR-01）：新增 {raised} 条")
 
 
 def serve_api(settings: Settings, workers: int = 1) -> None:
@@ -260,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     department.add_argument("--region", required=True, help="6-digit county code or 12-digit region code")
     department.add_argument("--period", required=True, help="the month the data covers, YYYY-MM")
     department.add_argument("--sheet", default=None, help="XLSX: the sheet to read (default the first)")
+    income = commands.add_parser(
+        "evaluate-income", help="run the income rule (SR-01) after surveys or the monitoring line changed"
+    )
+    income.add_argument("--region", default=None, help="a region code (default: every province)")
     fake = commands.add_parser("wechat-fake", help="run the local fake of the WeChat APIs")
     fake.add_argument("--port", type=int, default=None)
     return parser
@@ -273,6 +304,7 @@ HANDLERS = {
     "seed-demo": cmd_seed_demo,
     "import-registry": cmd_import_registry,
     "import-department": cmd_import_department,
+    "evaluate-income": cmd_evaluate_income,
     "wechat-fake": cmd_wechat_fake,
 }
 

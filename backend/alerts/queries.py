@@ -217,3 +217,5 @@ FROM households h
 WHERE h.id = $1
   AND {SCOPE.format(like="$2", only="$3")}
 """
+
+LIST_PROVINCES = "SELECT code FROM regions WHERE level = 'province' ORDER BY code"

@@ -21,7 +21,7 @@ from backend.regions.rules import region_prefix
 from schemas.alerts import BatchRef
 from schemas.feeds import FeedCode
 
-__all__ = ["BatchRef", "evaluate_batch", "evaluate_income", "refresh_traffic_lights"]
+__all__ = ["BatchRef", "evaluate_batch", "evaluate_income", "evaluate_income_everywhere", "refresh_traffic_lights"]
 
 log = logging.getLogger("fangpin.alerts")
 
@@ -88,6 +88,15 @@ async def evaluate_income(conn: asyncpg.Connection, region_code: str, *, today: 
         await _after_raising(conn, raised, None)
     log.info("alerts.income.evaluated", extra={"region_code": region_code, "raised": len(raised)})
     return len(raised)
+
+
+async def evaluate_income_everywhere(pool: asyncpg.Pool, *, today: dt.date | None = None) -> int:
+    """The income rule for each province in turn, one transaction each (the daily cron)."""
+    raised = 0
+    for province in await pool.fetch(queries.LIST_PROVINCES):
+        async with pool.acquire() as conn:
+            raised += await evaluate_income(conn, province["code"], today=today)
+    return raised
 
 
 async def refresh_traffic_lights(conn: asyncpg.Connection, household_ids: Sequence[int]) -> None:

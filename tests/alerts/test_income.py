@@ -3,14 +3,20 @@ for the households it touched and for a whole region."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import subprocess
+import sys
 
 import pytest
 
-from backend.alerts.service import evaluate_income
+from backend.alerts.service import evaluate_income, evaluate_income_everywhere
+from backend.settings import Settings
 from schemas.feeds import FeedCode
 from tests.alerts.conftest import Feeds, yuan
 from tests.factories import COUNTY_A, PROVINCE, TOWNSHIP_A1
+from tests.feeds.conftest import settings_env
 
 
 async def survey(feeds: Feeds, household_id: int, per_capita: str, *, year: int = 2025) -> None:
@@ -102,3 +108,26 @@ async def test_the_latest_survey_counts(feeds: Feeds) -> None:
     await survey(feeds, household.id, "3000", year=2024)
     await survey(feeds, household.id, "9000", year=2025)
     assert await evaluate_income_in(feeds, COUNTY_A) == 0
+
+
+async def test_the_daily_run_covers_every_county_once_per_survey(feeds: Feeds) -> None:
+    await line(feeds, "5000")
+    for key in ("a1a", "b1a"):
+        await survey(feeds, feeds.world.households[key].id, "4000")
+    assert await evaluate_income_everywhere(feeds.pool, today=dt.date(2026, 3, 10)) == 2
+    assert await evaluate_income_everywhere(feeds.pool, today=dt.date(2026, 4, 1)) == 0  # the same survey
+    await line(feeds, "5200", year=2026)
+    await survey(feeds, feeds.world.households["a2a"].id, "5100", year=2026)
+    assert await evaluate_income_everywhere(feeds.pool, today=dt.date(2027, 1, 5)) == 1  # 2026's survey
+
+
+async def test_the_operator_runs_it_for_a_county_from_the_command_line(feeds: Feeds, settings: Settings) -> None:
+    await line(feeds, "5000")
+    for key in ("a1a", "b1a"):
+        await survey(feeds, feeds.world.households[key].id, "4000")
+    run = functools.partial(subprocess.run, capture_output=True, text=True, env=settings_env(settings), timeout=120)
+    done = await asyncio.to_thread(run, [sys.executable, "-m", "backend.cli", "evaluate-income", "--region", "450103"])
+    assert (done.returncode, done.stdout.strip()) == (0, "收入预警（SR-01）：新增 1 条")
+    assert {a["household_id"] for a in await feeds.alerts()} == {feeds.world.households["b1a"].id}
+    wrong = await asyncio.to_thread(run, [sys.executable, "-m", "backend.cli", "evaluate-income", "--region", "45x"])
+    assert wrong.returncode == 2 and "地区代码「45x」不对" in wrong.stderr and "Traceback" not in wrong.stderr

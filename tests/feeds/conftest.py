@@ -155,19 +155,24 @@ async def batch_outcome(pool: asyncpg.Pool, batch_id: int) -> tuple[dict[str, ob
     return counts, [tuple(a) for a in alerts]
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """This test run's settings as the environment of a `fangpin` child process."""
+    env = dict(os.environ)
+    for field in Settings.__struct_fields__:
+        value = getattr(settings, field)
+        if value is not None:
+            env[env_name(field)] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
 class WorkerProcess:
     """`fangpin worker` as a child process, with this test run's settings in its environment."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
-        env = dict(os.environ)
-        for field in Settings.__struct_fields__:
-            value = getattr(settings, field)
-            if value is not None:
-                env[env_name(field)] = str(value).lower() if isinstance(value, bool) else str(value)
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "worker", "--quiet-jobs"],
-            env=env,
+            env=settings_env(settings),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
