@@ -31,6 +31,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 # optional filters. After five runs PostgreSQL switches a prepared statement to a generic plan,
 # which cannot see the region prefix nor which filters are NULL, guesses one row and nests loops:
 # 3-4x slower on a county's case list (bench/applications.py). Planning per call costs far less.
+# For a transaction of big set-based statements over a whole batch (a feed's matching and rules,
+# the income rule over a province): hash joins and sorts of a million rows stay in memory instead
+# of spilling to disk in batches (at the 4 MB default, matching 1,000,000 rows against 10,000,000
+# persons split the hash in 64 batches), and no JIT (it cost about 0.8 s a statement and saved
+# nothing: bench/traffic_light.py). Until the transaction ends.
+BULK_TRANSACTION = "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"
+
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import asyncpg
 import msgspec
 
+from backend import db
 from backend.alerts import feed_queries, queries, rules
 from backend.calendar.rules import local_date
 from backend.regions.rules import region_prefix
@@ -24,10 +25,6 @@ from schemas.feeds import FeedCode
 __all__ = ["BatchRef", "evaluate_batch", "evaluate_income", "evaluate_income_everywhere", "refresh_traffic_lights"]
 
 log = logging.getLogger("fangpin.alerts")
-
-# The rules are big statements over many rows with cheap per-row work: JIT compiling them cost
-# about 0.8 s each and saved nothing (bench/traffic_light.py). Until the transaction ends.
-_NO_JIT = "SET LOCAL jit = off"
 
 
 class _FeedRules(NamedTuple):
@@ -58,7 +55,7 @@ async def evaluate_batch(conn: asyncpg.Connection, batch: BatchRef) -> int:
         return 0
     thresholds = await resolve_thresholds(conn, rules.province_of(batch.region_code), batch.period.year)
     async with conn.transaction():
-        await conn.execute(_NO_JIT)
+        await conn.execute(db.BULK_TRANSACTION)
         if batch.feed is FeedCode.medical:
             await conn.execute(feed_queries.UPSERT_MEDICAL_MONTH, batch.id, batch.period, batch.region_code)
         if batch.feed is FeedCode.civil_registry:
@@ -81,7 +78,7 @@ async def evaluate_income(conn: asyncpg.Connection, region_code: str, *, today: 
     period = today.replace(day=1)
     thresholds = await resolve_thresholds(conn, rules.province_of(region_code), today.year)
     async with conn.transaction():
-        await conn.execute(_NO_JIT)
+        await conn.execute(db.BULK_TRANSACTION)
         raised = await _raise(
             conn, feed_queries.RAISE_INCOME_IN_REGION, None, period, thresholds, region_prefix(region_code) + "%"
         )

@@ -22,6 +22,7 @@ from typing import cast
 
 import asyncpg
 
+from backend import db
 from backend.alerts.service import BatchRef, evaluate_batch
 from backend.feeds import queries, rules
 from backend.feeds.columns import STAGING_COLUMNS
@@ -183,6 +184,7 @@ async def _finish(conn: asyncpg.Connection, storage: PhotoStorage, ref: BatchRef
     analyze = queries.analyze_staging(ref.feed)
     await conn.execute(analyze, timeout=BATCH_STATEMENT_TIMEOUT_S)
     async with conn.transaction():
+        await conn.execute(db.BULK_TRANSACTION)
         status = await conn.execute(
             queries.match_staging(ref.feed),
             ref.id,
