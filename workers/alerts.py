@@ -1,0 +1,33 @@
+"""Alert jobs: `alerts_remind_overdue` once a day, one reminder per assignee listing their overdue
+alerts (idempotent per local day: a second run sends nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from arq import cron
+
+from backend.alerts import work
+from backend.notifications.service import enqueue_delivery
+from workers.context import WorkerContext
+
+log = logging.getLogger("fangpin.workers.alerts")
+
+# 00:30 UTC = 08:30 in Asia/Shanghai: before the helpers set out for the day's visits.
+REMIND_AT_UTC = (0, 30)
+
+
+async def alerts_remind_overdue(ctx: dict[str, Any]) -> int:
+    """Sends today's overdue reminders not sent yet; returns how many."""
+    worker = WorkerContext(ctx)
+    async with worker.db.acquire() as conn:
+        ids = await work.remind_overdue(conn, dt.datetime.now(dt.UTC))
+    await enqueue_delivery(worker.redis, ids)
+    log.info("alerts.remind_overdue.sent", extra={"reminders": len(ids)})
+    return len(ids)
+
+
+FUNCTIONS = [alerts_remind_overdue]
+CRON_JOBS = [cron(alerts_remind_overdue, hour={REMIND_AT_UTC[0]}, minute={REMIND_AT_UTC[1]}, timeout=300)]
