@@ -33,6 +33,7 @@ from backend.staff.routes import router as staff_router
 from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
+from miniapp_api.helper_alerts import router as helper_alerts_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -52,6 +53,7 @@ ROUTE_HANDLERS = [
     staff_router,
     feeds_router,
     alerts_router,
+    helper_alerts_router,
 ]
 
 

@@ -56,6 +56,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
     s3_path_style: bool = True  # MinIO and most self-hosted stores; Aliyun OSS needs false
+    # Alerts are verified within this many official working days of assignment (docs/alerts.md).
+    alert_verify_workdays_red: Annotated[int, Meta(ge=1, le=60)] = 3
+    alert_verify_workdays_yellow: Annotated[int, Meta(ge=1, le=60)] = 5
 
     def key_bytes(self, name: str) -> bytes:
         return base64.b64decode(getattr(self, name))

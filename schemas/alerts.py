@@ -42,7 +42,30 @@ class TrafficLight(enum.StrEnum):
 
 
 class AlertStatus(enum.StrEnum):
-    open = "open"  # the alert work (issue 16) adds assigned, dismissed, converted ...
+    """backend/alerts/rules.py's transition table; docs/alerts.md explains each."""
+
+    open = "open"  # raised, nobody assigned yet
+    assigned = "assigned"  # a helper or grid officer is to verify it by `due_date`
+    dismissal_proposed = "dismissal_proposed"  # red: the helper dismissed it, the county has to confirm
+    reopened = "reopened"  # the county sent a proposed dismissal back to the helper
+    dismissed = "dismissed"
+    converted = "converted"  # hardship confirmed: a case opened or joined, or attached for the next visit
+
+
+class AlertAction(enum.StrEnum):
+    assign = "assign"  # also a reassignment
+    dismiss = "dismiss"
+    confirm_dismissal = "confirm_dismissal"
+    reopen = "reopen"
+    confirm = "confirm"  # hardship confirmed on the ground
+
+
+class DismissalReason(enum.StrEnum):
+    data_error = "data_error"  # 数据有误
+    already_assisted = "already_assisted"  # 已落实帮扶
+    not_in_hardship = "not_in_hardship"  # 经核实不困难
+    moved_away = "moved_away"  # 已迁出
+    other = "other"
 
 
 class Compare(enum.StrEnum):
@@ -73,14 +96,39 @@ class AlertBrief(BaseStruct):
     household_no: str
     village_code: str
     village_name: str
+    assignee_user_id: int | None = None
+    assignee_name: str | None = None
+    due_date: dt.date | None = None
+    due_provisional: bool = False
+    overdue: bool = False
+    application_id: int | None = None
+    attached_for_visit: bool = False
 
 
-class Alert(AlertBrief):
+class AlertEvent(BaseStruct):
+    action: AlertAction
+    from_status: AlertStatus
+    to_status: AlertStatus
+    actor_user_id: int
+    actor_role: str
+    at: dt.datetime
+    note: str
+    photo_ids: list[int]
+    data: dict[str, Any]
+
+
+class Alert(AlertBrief, kw_only=True):
     rule_title: str
     evidence: dict[str, Any]
     id_number_masked: str
     batch_id: int | None = None
     threshold: dict[str, Any] | None = None
+    dismissal_reason: DismissalReason | None = None
+    outcome_note: str = ""
+    verified_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    case_in_progress_id: int | None = None  # the household's case a confirmation would join
+    events: list[AlertEvent] = []
 
 
 class AlertPage(BaseStruct):
@@ -93,6 +141,11 @@ class AlertSearch(BaseStruct):
     rule_code: RuleCode | None = None
     village_code: str | None = None  # a village, or any region code: alerts of households inside it
     status: AlertStatus | None = None
+    risk_type: RiskType | None = None
+    overdue: bool | None = None
+    min_age_days: int | None = None  # raised at least this many days ago
+    assignee_user_id: int | None = None
+    active_only: bool = False  # what an assignee still has to do (the helper's list)
     page: int = 1
     page_size: int = 20
 
@@ -160,3 +213,98 @@ class ThresholdUpdate(BaseStruct):
     value: ThresholdValue
     red_value: ThresholdValue
     note: Annotated[str, Meta(max_length=200)] = ""
+
+
+# --- alert work (issue 16) -------------------------------------------------------------------
+
+AlertIds = Annotated[list[Annotated[int, Meta(gt=0, le=2**63 - 1)]], Meta(min_length=1, max_length=5000)]
+Note = Annotated[str, Meta(max_length=2000)]
+PhotoIds = Annotated[list[Annotated[int, Meta(gt=0, le=2**63 - 1)]], Meta(max_length=20)]
+
+
+class AlertAssign(BaseStruct):
+    """Assign (or reassign) alerts; without `assignee_user_id` each goes to its household's
+    responsible helper, else a grid officer of its village."""
+
+    alert_ids: AlertIds
+    assignee_user_id: Annotated[int, Meta(gt=0, le=2**63 - 1)] | None = None
+    note: Note = ""
+
+
+class Assigned(BaseStruct):
+    assigned: int
+    alert_ids: list[int]
+    due_dates: dict[str, dt.date]  # level → the verification deadline
+    due_provisional: bool = False  # counted over a year whose holiday notice nobody entered yet
+
+
+class AlertDismiss(BaseStruct):
+    reason: DismissalReason
+    note: Annotated[str, Meta(min_length=1, max_length=2000)]
+    photo_ids: PhotoIds = []
+    figures: dict[str, Annotated[int, Meta(ge=0, le=10**13)]] = {}  # e.g. income_fen, medical_fen
+
+
+class AlertConfirm(BaseStruct):
+    """Hardship confirmed on the ground: a case is opened (source department_alert) or joined."""
+
+    note: Annotated[str, Meta(min_length=1, max_length=2000)]
+    risk_types: Annotated[list[RiskType], Meta(max_length=14)] = []  # default: the alert's own
+    photo_ids: PhotoIds = []
+    figures: dict[str, Annotated[int, Meta(ge=0, le=10**13)]] = {}
+    declared_income_fen: Annotated[int, Meta(ge=0, le=10**13)] | None = None
+    declared_rigid_expense_fen: Annotated[int, Meta(ge=0, le=10**13)] | None = None
+
+
+class AlertReview(BaseStruct):
+    """The county on a proposed red dismissal: confirm it, or reopen it to the helper."""
+
+    note: Note = ""
+
+
+class Workload(BaseStruct):
+    user_id: int
+    name: str
+    role: str
+    open: int
+    overdue: int
+
+
+class BoardRow(BaseStruct):
+    """A township's figures, per rule code; `rule_code` None = the township's total."""
+
+    township_code: str
+    township_name: str
+    rule_code: str | None
+    open: int
+    overdue: int
+    converted: int
+    dismissed: int
+    median_verify_days: float | None = None
+
+
+class Board(BaseStruct):
+    region_code: str
+    rows: list[BoardRow]
+    negative_list_cases: dict[str, int]  # township → self-applications in progress with a hit
+
+
+class ExemptionCreate(BaseStruct):
+    person_id: Annotated[int, Meta(gt=0, le=2**63 - 1)]
+    rule_code: RuleCode
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    ends_on: dt.date
+
+
+class Exemption(BaseStruct):
+    id: int
+    person_id: int
+    person_name: str
+    id_number_masked: str
+    rule_code: str
+    reason: str
+    ends_on: dt.date
+    region_code: str
+    created_by: int
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None

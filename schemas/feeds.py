@@ -54,6 +54,7 @@ class FeedBatch(BaseStruct):
     alerts_raised: int
     progress_percent: int
     created_at: dt.datetime
+    alerts_exempted: int = 0  # matches the county's exemption list (豁免清单) kept from raising
     region_name: str = ""
     uploaded_by: int | None = None
     sheet: str | None = None

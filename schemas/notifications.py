@@ -24,7 +24,9 @@ class NotificationEvent(enum.StrEnum):
     visit_due = "visit_due"
     visit_overdue = "visit_overdue"
     alert_raised = "alert_raised"  # a department batch raised alerts on the user's households
-    alert_assigned = "alert_assigned"
+    alert_assigned = "alert_assigned"  # alerts to verify were assigned (or a dismissal sent back)
+    alert_overdue = "alert_overdue"  # the daily reminder: the assignee's overdue alerts, in one message
+    alert_dismissal_waiting = "alert_dismissal_waiting"  # red dismissals wait for the county's confirmation
     order_confirmed = "order_confirmed"
     order_shipped = "order_shipped"
     order_new = "order_new"

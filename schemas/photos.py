@@ -18,6 +18,7 @@ class OwnerKind(enum.StrEnum):
     visit = "visit"  # a helper's home visit
     product = "product"  # a supplier's product
     order = "order"  # a union's acceptance of an order
+    alert = "alert"  # a helper's evidence when verifying a department alert
 
 
 class PhotoStatus(enum.StrEnum):

@@ -1,14 +1,18 @@
-"""Alert jobs: `alerts_income` by cron runs the income rule (SR-01) over every province, since
-household surveys and the year's monitoring line change outside any department feed."""
+"""Alert jobs by cron: `alerts_income` runs the income rule (SR-01) over every province, since
+household surveys and the year's monitoring line change outside any department feed;
+`alerts_remind_overdue` once a day sends one reminder per assignee listing their overdue alerts
+(idempotent per local day: a second run sends nothing)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from arq import cron
 
-from backend.alerts import service
+from backend.alerts import service, work
+from backend.notifications.service import enqueue_delivery
 from workers.context import WorkerContext
 
 log = logging.getLogger("fangpin.workers.alerts")
@@ -16,13 +20,29 @@ log = logging.getLogger("fangpin.workers.alerts")
 # 03:10 in Beijing (the worker's clock is UTC): after the night's survey imports, before work.
 INCOME_RUN_HOUR_UTC = 19
 INCOME_RUN_MINUTE = 10
+# 00:30 UTC = 08:30 in Asia/Shanghai: before the helpers set out for the day's visits.
+REMIND_AT_UTC = (0, 30)
 
 
 async def alerts_income(ctx: dict[str, Any]) -> int:
-    """Raises the month's income alerts in every province; the dedupe key makes a second run in
-    the same month raise nothing new. Returns how many were raised."""
+    """Raises the income alerts of surveys not judged yet in every province; the dedupe key makes
+    a second run raise nothing new. Returns how many were raised."""
     worker = WorkerContext(ctx)
     return await service.evaluate_income_everywhere(worker.db)
 
 
-CRON_JOBS = [cron(alerts_income, hour={INCOME_RUN_HOUR_UTC}, minute={INCOME_RUN_MINUTE}, timeout=1800)]
+async def alerts_remind_overdue(ctx: dict[str, Any]) -> int:
+    """Sends today's overdue reminders not sent yet; returns how many."""
+    worker = WorkerContext(ctx)
+    async with worker.db.acquire() as conn:
+        ids = await work.remind_overdue(conn, dt.datetime.now(dt.UTC))
+    await enqueue_delivery(worker.redis, ids)
+    log.info("alerts.remind_overdue.sent", extra={"reminders": len(ids)})
+    return len(ids)
+
+
+FUNCTIONS = [alerts_remind_overdue]
+CRON_JOBS = [
+    cron(alerts_income, hour={INCOME_RUN_HOUR_UTC}, minute={INCOME_RUN_MINUTE}, timeout=1800),
+    cron(alerts_remind_overdue, hour={REMIND_AT_UTC[0]}, minute={REMIND_AT_UTC[1]}, timeout=300),
+]

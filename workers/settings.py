@@ -15,7 +15,7 @@ from backend.queue import create_redis
 from backend.settings import Settings, load_settings
 from workers import alerts, feeds, notifications, photos
 
-FUNCTIONS: list[Any] = [*notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS]
+FUNCTIONS: list[Any] = [*notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS, *alerts.FUNCTIONS]
 CRON_JOBS: list[Any] = [*notifications.CRON_JOBS, *photos.CRON_JOBS, *feeds.CRON_JOBS, *alerts.CRON_JOBS]
 
 

@@ -2,7 +2,8 @@
 
 Each feed contributes `candidates` (rule_code, household_id, person_id, period, measure, evidence,
 args); RAISE turns them into alerts: the level from the rule's comparison and the batch's
-thresholds, the explanation rendered from the rule's template, the dedupe key upheld. Every join
+thresholds, the explanation rendered from the rule's template, the dedupe key upheld, the
+county's exemptions (豁免清单) left out and returned as NULL ids to be counted. Every join
 to the registry is on household_id (with person_id), the distribution key of docs/scale-out.md.
 
 Parameters shared by every statement: $1 batch id (NULL for a region run of the income rule),
@@ -44,6 +45,7 @@ LATERAL (
 """
 
 _OPEN = "o.status = ANY($4::text[])"
+_LOCAL_TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
 
 # The first tier of a threshold rule, for a candidate query to keep only rows that can reach it
 # (building the evidence of every row that cannot was most of a large batch's time).
@@ -71,10 +73,17 @@ leveled AS (
     LEFT JOIN applied a ON a.code = c.rule_code
 ),
 crossed AS (
-    SELECT l.*, CASE WHEN l.level = 'red' THEN l.red_value ELSE l.value END AS crossed
+    SELECT l.*, CASE WHEN l.level = 'red' THEN l.red_value ELSE l.value END AS crossed,
+           -- 豁免清单: the person (by blind index) is exempted from the rule today.
+           EXISTS (SELECT 1
+                   FROM persons ep
+                   JOIN alert_exemptions e ON e.id_number_bidx = ep.id_number_bidx
+                   WHERE ep.household_id = l.household_id AND ep.id = l.person_id AND e.rule_code = l.rule_code
+                     AND e.revoked_at IS NULL AND e.ends_on >= {_LOCAL_TODAY}) AS exempted
     FROM leveled l
     WHERE l.level IS NOT NULL
-)
+),
+inserted AS (
 INSERT INTO alerts (household_id, person_id, rule_code, period, risk_type, level, evidence, threshold, why, batch_id)
 SELECT x.household_id, x.person_id, x.rule_code, x.period, x.risk_type, x.level, x.evidence,
        x.applied || jsonb_build_object('crossed', x.crossed),
@@ -86,12 +95,17 @@ SELECT x.household_id, x.person_id, x.rule_code, x.period, x.risk_type, x.level,
        $1
 FROM crossed x
 -- An open alert of the rule at the same or a higher level already speaks for the person.
-WHERE NOT EXISTS (
+WHERE NOT x.exempted AND NOT EXISTS (
     SELECT 1 FROM alerts o
     WHERE o.household_id = x.household_id AND o.person_id = x.person_id AND o.rule_code = x.rule_code
       AND {_OPEN} AND (o.level = 'red' OR x.level = 'yellow'))
 ON CONFLICT (household_id, person_id, rule_code, period) DO NOTHING
 RETURNING id
+)
+-- The new alerts' ids, and a NULL for every match an exemption kept back (the batch counts them).
+SELECT id FROM inserted
+UNION ALL
+SELECT NULL FROM crossed WHERE exempted
 """
 
 # --- medical ----------------------------------------------------------------------------------

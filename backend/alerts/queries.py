@@ -5,6 +5,8 @@ registry's."""
 from __future__ import annotations
 
 from backend.alerts import rules
+from backend.alerts.work_queries import OVERDUE
+from backend.applications.queries import RUNNING
 from backend.registry.queries import HOUSEHOLD_COLUMNS, SCOPE
 
 _OPEN_LIST = ", ".join(f"'{status}'" for status in rules.OPEN_STATUSES)
@@ -87,6 +89,8 @@ FROM lights l
 WHERE h.id = l.household_id AND h.traffic_light <> l.light
 """
 
+SET_BATCH_EXEMPTED = "UPDATE feed_batches SET alerts_exempted = $2 WHERE id = $1"
+
 HOUSEHOLDS_OF_ALERTS = """
 SELECT DISTINCT household_id FROM alerts WHERE id = ANY($1::bigint[])
 """
@@ -127,9 +131,16 @@ FROM per_user p
 
 # --- reads ----------------------------------------------------------------------------------
 
-_BRIEF_COLUMNS = """
+# {today}: the caller's local date, for `overdue`.
+_WORK_COLUMNS = f"""
+a.assignee_user_id, (SELECT u.display_name FROM users u WHERE u.id = a.assignee_user_id) AS assignee_name,
+a.due_date, a.due_provisional, {OVERDUE} AS overdue, a.application_id, a.attached_for_visit
+"""
+
+_BRIEF_COLUMNS = f"""
 a.id, a.rule_code, a.risk_type, a.level, a.why, a.period, a.status, a.created_at, a.household_id,
-a.person_id, p.name AS person_name, h.household_no, h.village_code, v.name AS village_name
+a.person_id, p.name AS person_name, h.household_no, h.village_code, v.name AS village_name,
+{_WORK_COLUMNS}
 """
 
 _FROM = """
@@ -139,21 +150,50 @@ JOIN persons p ON p.household_id = a.household_id AND p.id = a.person_id
 JOIN regions v ON v.code = h.village_code
 """
 
-# Filters are optional: NULL means "not filtered on". $5 is a region prefix.
-LIST_ALERTS = f"""
-SELECT {_BRIEF_COLUMNS}, count(*) OVER () AS total
-{_FROM}
+# Filters are optional: NULL means "not filtered on". $5 is a region prefix, $9 the local date,
+# $12 days since raised, $14 true = what the assignee still has to do (waiting for them, or
+# attached to a monitored household for the next visit). After $15 the last seen id (keyset pages
+# of the export) replaces the offset.
+_FILTERS = f"""
 WHERE {SCOPE.format(like="$1", only="$2")}
   AND ($3::text IS NULL OR a.level = $3)
   AND ($4::text IS NULL OR a.rule_code = $4)
   AND ($5::text IS NULL OR h.village_code LIKE $5 || '%')
   AND ($6::text IS NULL OR a.status = $6)
+  AND ($10::text IS NULL OR a.risk_type = $10)
+  AND ($11::boolean IS NULL OR {OVERDUE.format(today="$9::date")} = $11)
+  AND ($12::int IS NULL OR a.created_at < now() - make_interval(days => $12))
+  AND ($13::bigint IS NULL OR a.assignee_user_id = $13)
+  AND (NOT $14::boolean OR a.status IN ('assigned', 'reopened', 'dismissal_proposed') OR a.attached_for_visit)
+"""
+
+LIST_ALERTS = f"""
+SELECT {_BRIEF_COLUMNS.format(today="$9::date")}, count(*) OVER () AS total
+{_FROM}
+{_FILTERS}
+ORDER BY a.id DESC
+LIMIT $7 OFFSET $8
+"""
+
+# The export's pages: the same filters, by id descending below $15 ($7 rows, offset $8 = 0).
+EXPORT_ALERTS = f"""
+SELECT a.id, a.level, a.rule_code, a.risk_type, a.status, h.village_code, v.name AS village_name,
+       h.household_no, p.name AS person_name, a.why, (a.created_at AT TIME ZONE 'Asia/Shanghai')::date AS raised_on,
+       (SELECT u.display_name FROM users u WHERE u.id = a.assignee_user_id) AS assignee_name,
+       a.due_date, {OVERDUE.format(today="$9::date")} AS overdue, a.dismissal_reason, a.application_id
+{_FROM}
+{_FILTERS}
+  AND a.id < $15
 ORDER BY a.id DESC
 LIMIT $7 OFFSET $8
 """
 
 GET_ALERT = f"""
-SELECT {_BRIEF_COLUMNS}, a.evidence, a.threshold, a.batch_id, p.id_number_masked, r.title AS rule_title
+SELECT {_BRIEF_COLUMNS.format(today="$4::date")}, a.evidence, a.threshold, a.batch_id, p.id_number_masked,
+       r.title AS rule_title, a.dismissal_reason, a.outcome_note, a.verified_at, a.closed_at,
+       (SELECT c.id FROM applications c
+        WHERE c.household_id = a.household_id AND c.kind = 'identification' AND c.state = ANY({RUNNING})
+        ORDER BY c.id DESC LIMIT 1) AS case_in_progress_id
 {_FROM}
 JOIN alert_rules r ON r.code = a.rule_code
 WHERE a.id = $3
@@ -191,10 +231,12 @@ coalesce((
     SELECT json_agg(open_alert)
     FROM (SELECT a.id, a.rule_code, a.risk_type, a.level, a.why, a.period, a.status, a.created_at,
                  a.household_id, a.person_id, p.name AS person_name, h.household_no, h.village_code,
-                 (SELECT v.name FROM regions v WHERE v.code = h.village_code) AS village_name
+                 (SELECT v.name FROM regions v WHERE v.code = h.village_code) AS village_name,
+                 {_WORK_COLUMNS.format(today="(now() AT TIME ZONE 'Asia/Shanghai')::date")}
           FROM alerts a
           JOIN persons p ON p.household_id = a.household_id AND p.id = a.person_id
-          WHERE a.household_id = h.id AND a.status IN ({_OPEN_LIST})
+          -- open, or confirmed on a monitored household and attached for the helper's next visit
+          WHERE a.household_id = h.id AND (a.status IN ({_OPEN_LIST}) OR a.attached_for_visit)
           ORDER BY a.level = 'red' DESC, a.id DESC) open_alert
 ), '[]')
 """

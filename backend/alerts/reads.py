@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 import msgspec
 
 from backend import audit
-from backend.alerts import errors, queries, rules
+from backend.alerts import errors, queries, rules, work_queries
 from backend.auth import Principal
-from backend.db import row_to, rows_to
+from backend.calendar.rules import local_date
+from backend.db import rows_to
 from backend.regions.rules import region_prefix
 from schemas.alerts import (
     Alert,
@@ -25,33 +28,51 @@ from schemas.alerts import (
 from schemas.base import ErrorDetail, PageMeta
 
 
-def _scope(principal: Principal) -> tuple[str, int | None]:
+def scope(principal: Principal) -> tuple[str, int | None]:
     return principal.region_like, principal.household_only
 
 
-async def list_alerts(conn: asyncpg.Connection, principal: Principal, search: AlertSearch) -> AlertPage:
-    """Alerts of households in scope, newest first, every filter optional."""
-    rows = await conn.fetch(
-        queries.LIST_ALERTS,
-        *_scope(principal),
+def search_params(principal: Principal, search: AlertSearch, today: dt.date) -> list[object]:
+    """LIST_ALERTS' / EXPORT_ALERTS' parameters $1-$14 ($7, $8: the page)."""
+    return [
+        *scope(principal),
         search.level.value if search.level else None,
         search.rule_code,
         region_prefix(search.village_code) if search.village_code else None,
         search.status.value if search.status else None,
         search.page_size,
         (search.page - 1) * search.page_size,
-    )
+        today,
+        search.risk_type.value if search.risk_type else None,
+        search.overdue,
+        search.min_age_days,
+        search.assignee_user_id,
+        search.active_only,
+    ]
+
+
+async def list_alerts(
+    conn: asyncpg.Connection, principal: Principal, search: AlertSearch, now: dt.datetime | None = None
+) -> AlertPage:
+    """Alerts of households in scope, newest first, every filter optional; `overdue` on each."""
+    today = local_date(now or dt.datetime.now(dt.UTC))
+    rows = await conn.fetch(queries.LIST_ALERTS, *search_params(principal, search, today))
     total = rows[0]["total"] if rows else 0
     items = [msgspec.convert({k: v for k, v in r.items() if k != "total"}, AlertBrief) for r in rows]
     return AlertPage(items=items, meta=PageMeta(total=total, page=search.page, page_size=search.page_size))
 
 
-async def get_alert(conn: asyncpg.Connection, principal: Principal, alert_id: int) -> Alert:
-    """The alert with its evidence and threshold, or AlertNotFound outside the caller's scope."""
-    row = await conn.fetchrow(queries.GET_ALERT, *_scope(principal), alert_id)
+async def get_alert(
+    conn: asyncpg.Connection, principal: Principal, alert_id: int, now: dt.datetime | None = None
+) -> Alert:
+    """The alert with its evidence, threshold, work and events, or AlertNotFound outside the
+    caller's scope."""
+    today = local_date(now or dt.datetime.now(dt.UTC))
+    row = await conn.fetchrow(queries.GET_ALERT, *scope(principal), alert_id, today)
     if row is None:
         raise errors.AlertNotFound()
-    return row_to(row, Alert)
+    events = [dict(e) for e in await conn.fetch(work_queries.LIST_EVENTS, alert_id)]
+    return msgspec.convert({**dict(row), "events": events}, Alert)
 
 
 async def summarise_lights(conn: asyncpg.Connection, principal: Principal, region_code: str | None) -> LightSummary:

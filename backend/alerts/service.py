@@ -49,7 +49,8 @@ async def evaluate_batch(conn: asyncpg.Connection, batch: BatchRef) -> int:
     """Applies the feed's rules to the batch's matched staging rows, then the income rule to the
     households they touched; keeps the medical look-back, flags registry updates, refreshes the
     traffic lights and writes the outbox rows. Returns how many alerts were newly raised (0 on a
-    re-run). A negative-list batch raises nothing here."""
+    re-run); stores on the batch how many matches the exemption list kept back
+    (`alerts_exempted`). A negative-list batch raises nothing here."""
     feed_rules = _FEED_RULES.get(batch.feed)
     if feed_rules is None:
         return 0
@@ -61,12 +62,18 @@ async def evaluate_batch(conn: asyncpg.Connection, batch: BatchRef) -> int:
         if batch.feed is FeedCode.civil_registry:
             await conn.execute(feed_queries.FLAG_REGISTRY_UPDATES, batch.id)
         extra = () if feed_rules.months is None else (feed_rules.months,)
-        raised = await _raise(conn, feed_rules.raise_sql, batch.id, batch.period, thresholds, *extra)
-        raised += await _raise(
+        raised, exempted = await _raise(conn, feed_rules.raise_sql, batch.id, batch.period, thresholds, *extra)
+        income_raised, income_exempted = await _raise(
             conn, feed_queries.RAISE_INCOME_FOR_BATCH[batch.feed], batch.id, batch.period, thresholds
         )
+        raised += income_raised
+        await conn.execute(queries.SET_BATCH_EXEMPTED, batch.id, exempted + income_exempted)
         await _after_raising(conn, raised, batch.id)
-    log.info("alerts.batch.evaluated", extra={"batch_id": batch.id, "feed": batch.feed.value, "raised": len(raised)})
+    log.info(
+        "alerts.batch.evaluated",
+        extra={"batch_id": batch.id, "feed": batch.feed.value, "raised": len(raised),
+               "exempted": exempted + income_exempted},
+    )
     return len(raised)
 
 
@@ -79,7 +86,7 @@ async def evaluate_income(conn: asyncpg.Connection, region_code: str, *, today: 
     thresholds = await resolve_thresholds(conn, rules.province_of(region_code), today.year)
     async with conn.transaction():
         await conn.execute(db.BULK_TRANSACTION)
-        raised = await _raise(
+        raised, _ = await _raise(
             conn, feed_queries.RAISE_INCOME_IN_REGION, None, period, thresholds, region_prefix(region_code) + "%"
         )
         await _after_raising(conn, raised, None)
@@ -115,12 +122,14 @@ async def _raise(
     period: dt.date,
     thresholds: list[rules.Threshold],
     *extra: object,
-) -> list[int]:
+) -> tuple[list[int], int]:
+    """The ids of the alerts newly raised, and how many matches an exemption kept back."""
     applied = [{"code": t.code, "value": t.value, "red_value": t.red_value, "applied": t.applied()} for t in thresholds]
     rows = await conn.fetch(
         sql, batch_id, period, msgspec.json.encode(applied).decode(), list(rules.OPEN_STATUSES), *extra
     )
-    return [r["id"] for r in rows]
+    raised = [r["id"] for r in rows if r["id"] is not None]
+    return raised, len(rows) - len(raised)
 
 
 async def _after_raising(conn: asyncpg.Connection, alert_ids: list[int], batch_id: int | None) -> None:

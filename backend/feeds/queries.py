@@ -12,7 +12,7 @@ BATCH_COLUMNS = """
 b.id, b.feed, b.region_code, r.name AS region_name, to_char(b.period, 'YYYY-MM') AS period, b.source,
 b.uploaded_by, b.file_name, b.size_bytes, encode(b.file_sha256, 'hex') AS file_sha256, b.sheet, b.status,
 b.encoding, b.header_row, b.rows_expected, b.rows_read, b.rows_rejected, b.rows_loaded, b.rows_matched,
-b.alerts_raised, b.failure_code, b.failure_message, b.created_at, b.started_at, b.finished_at
+b.alerts_raised, b.alerts_exempted, b.failure_code, b.failure_message, b.created_at, b.started_at, b.finished_at
 """
 
 # Scope: $1 region LIKE pattern, $2 the feeds the caller sees.
@@ -63,7 +63,7 @@ REQUEUE_FAILED_BATCH = """
 UPDATE feed_batches
 SET status = 'queued', storage_key = $2, sheet = $3, file_name = $4, attempts = 0,
     failure_code = NULL, failure_message = NULL, encoding = NULL, header_row = NULL, rows_expected = NULL,
-    rows_read = 0, rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0,
+    rows_read = 0, rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0, alerts_exempted = 0,
     started_at = NULL, finished_at = NULL
 WHERE id = $1 AND status = 'failed'
 """
@@ -97,7 +97,7 @@ START_RUN = """
 UPDATE feed_batches
 SET status = 'parsing', attempts = attempts + 1, started_at = now(), finished_at = NULL,
     encoding = NULL, header_row = NULL, rows_expected = NULL,
-    rows_read = 0, rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0
+    rows_read = 0, rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0, alerts_exempted = 0
 WHERE id = $1
 """
 
@@ -123,7 +123,7 @@ RETURNING storage_key
 FAIL_BATCH = """
 UPDATE feed_batches
 SET status = 'failed', failure_code = $2, failure_message = $3, finished_at = now(),
-    rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0
+    rows_rejected = 0, rows_loaded = 0, rows_matched = 0, alerts_raised = 0, alerts_exempted = 0
 WHERE id = $1 AND status IN ('queued', 'parsing', 'matching')
 RETURNING storage_key
 """

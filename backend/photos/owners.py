@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from backend.alerts import rules as alert_rules
 from backend.applications import rules as case_rules
 from backend.auth import Principal
 from backend.photos import errors, rules
@@ -34,6 +35,20 @@ FROM products p
 WHERE p.id = $1
 """
 
+# An alert (migration 0013): scoped by its household's village.
+GET_ALERT_SCOPE = """
+SELECT a.household_id, h.village_code AS region_code, NULL::bigint AS supplier_id,
+       NULL::bigint AS union_id, a.status AS state
+FROM alerts a
+JOIN households h ON h.id = a.household_id
+WHERE a.id = $1
+"""
+
+
+def _reads_alert(principal: Principal, owner: OwnerScope) -> bool:
+    """The alert's readers (backend/alerts/rules.READERS) over its village."""
+    return principal.role in alert_rules.READERS and rules.covers_owner_region(principal, owner)
+
 
 @dataclass(frozen=True, slots=True)
 class OwnerKindRules:
@@ -51,6 +66,8 @@ OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
         frozenset({Role.farmer}) | case_rules.REGION_STAFF,  # 自主申报 and 入户核实 photos
     ),
     OwnerKind.product: OwnerKindRules(GET_PRODUCT_SCOPE, rules.reads_product, frozenset({Role.supplier})),
+    # The helper's or grid officer's evidence of the visit; region staff may add theirs.
+    OwnerKind.alert: OwnerKindRules(GET_ALERT_SCOPE, _reads_alert, case_rules.REGION_STAFF),
 }
 
 

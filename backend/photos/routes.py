@@ -23,6 +23,7 @@ OWNER_PATHS = {
     OwnerKind.visit: "visits",
     OwnerKind.product: "products",
     OwnerKind.order: "orders",
+    OwnerKind.alert: "alerts",
 }
 
 

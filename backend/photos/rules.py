@@ -23,6 +23,7 @@ MAX_PHOTOS_PER_OWNER = {
     OwnerKind.visit: 20,
     OwnerKind.product: 9,  # the mini-program product gallery shows nine
     OwnerKind.order: 9,
+    OwnerKind.alert: 20,
 }
 # Pillow's decompression-bomb limit: a 50 MP phone (the largest in common use) stays under it;
 # a 1-kB PNG that claims 100,000 × 100,000 pixels does not.
