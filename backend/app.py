@@ -23,6 +23,7 @@ from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
 from backend.openapi import document_routes, openapi_config
+from backend.orders.routes import router as orders_router
 from backend.photos.routes import router as photos_router
 from backend.pii import Pii
 from backend.queue import create_redis
@@ -52,6 +53,7 @@ ROUTE_HANDLERS = [
     staff_router,
     feeds_router,
     alerts_router,
+    orders_router,
 ]
 
 

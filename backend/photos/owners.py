@@ -34,6 +34,14 @@ FROM products p
 WHERE p.id = $1
 """
 
+# A union's order (migration 0017): the union and the supplier; region_code is the supplier's county.
+GET_ORDER_SCOPE = """
+SELECT NULL::bigint AS household_id, s.county_code AS region_code, o.supplier_id, o.union_id, o.state
+FROM orders o
+JOIN suppliers s ON s.id = o.supplier_id
+WHERE o.id = $1
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class OwnerKindRules:
@@ -43,7 +51,7 @@ class OwnerKindRules:
 
 
 # The visits issue adds `OwnerKind.visit` (household + village, its own read rule) and the orders
-# issue `OwnerKind.order` (union + supplier); until then those kinds answer "not ready".
+# issue `OwnerKind.order` (union + supplier); until then a kind answers "not ready".
 OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
     OwnerKind.application: OwnerKindRules(
         GET_APPLICATION_SCOPE,
@@ -51,6 +59,7 @@ OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
         frozenset({Role.farmer}) | case_rules.REGION_STAFF,  # 自主申报 and 入户核实 photos
     ),
     OwnerKind.product: OwnerKindRules(GET_PRODUCT_SCOPE, rules.reads_product, frozenset({Role.supplier})),
+    OwnerKind.order: OwnerKindRules(GET_ORDER_SCOPE, rules.reads_order, frozenset({Role.union_buyer})),
 }
 
 
