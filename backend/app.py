@@ -31,6 +31,7 @@ from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
 from backend.staff.routes import router as staff_router
+from backend.suppliers.routes import router as suppliers_router
 from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
@@ -54,6 +55,7 @@ ROUTE_HANDLERS = [
     feeds_router,
     alerts_router,
     orders_router,
+    suppliers_router,
 ]
 
 

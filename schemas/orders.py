@@ -134,36 +134,6 @@ class Acceptance(BaseStruct):
     version: int | None = None
 
 
-# ---- catalogue ----
-
-
-class CatalogSort(enum.StrEnum):
-    newest = "newest"
-    price_asc = "price_asc"
-    price_desc = "price_desc"
-    name = "name"
-
-
-class CatalogItem(BaseStruct):
-    id: int
-    name: str
-    category: str
-    unit: str
-    price_fen: int
-    stock: int
-    min_order: int
-    origin_county_code: str
-    origin_county_name: str
-    supplier_id: int
-    supplier_name: str
-    cert_no: str | None = None
-
-
-class CatalogPage(BaseStruct):
-    items: list[CatalogItem]
-    meta: PageMeta
-
-
 # ---- figures ----
 
 

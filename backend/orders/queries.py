@@ -106,7 +106,6 @@ COUNT_ORDER_PHOTOS = """
 SELECT count(*) FROM photos WHERE owner_kind = 'order' AND owner_id = $1 AND id = ANY($2::bigint[])
 """
 
-SUPPLIER_USERS = "SELECT id FROM users WHERE role = 'supplier' AND supplier_id = $1 AND active"
 BUYER_USERS = "SELECT id FROM users WHERE role = 'union_buyer' AND union_id = $1 AND active"
 
 # ---- reads ----
@@ -157,35 +156,5 @@ WHERE {_ORDER_SCOPE}
   AND ($1::text IS NULL OR o.state = $1)
   AND (NOT $5::bool OR (o.state IN ('submitted', 'approved', 'confirmed') AND o.ship_by < $6))
 ORDER BY o.id DESC
-LIMIT $7 OFFSET $8
-"""
-
-# ---- catalogue: certified suppliers' active products ----
-
-CATALOG_ORDER_BY = {
-    "newest": "p.id DESC",
-    "price_asc": "p.price_fen, p.id",
-    "price_desc": "p.price_fen DESC, p.id",
-    "name": "p.name, p.id",
-}
-
-
-def list_catalog(sort: str) -> str:
-    return f"""
-SELECT p.id, p.name, p.category, p.unit, p.price_fen, p.stock, p.min_order, p.origin_county_code,
-       r.name AS origin_county_name, p.supplier_id, s.name AS supplier_name, p.cert_no,
-       count(*) OVER () AS total
-FROM products p
-JOIN suppliers s ON s.id = p.supplier_id
-JOIN regions r ON r.code = p.origin_county_code
-WHERE p.active
-  AND s.certification_status = 'certified'
-  AND (s.certified_until IS NULL OR s.certified_until >= $1)
-  AND ($2::text IS NULL OR p.category = $2)
-  AND ($3::text IS NULL OR p.origin_county_code LIKE $3)
-  AND ($4::bigint IS NULL OR p.price_fen >= $4)
-  AND ($5::bigint IS NULL OR p.price_fen <= $5)
-  AND ($6::text IS NULL OR strpos(p.name, $6) > 0)
-ORDER BY {CATALOG_ORDER_BY[sort]}
 LIMIT $7 OFFSET $8
 """

@@ -1,5 +1,4 @@
-"""Reading orders (each caller only its own: a union's, a supplier's, a county's suppliers') and
-the catalogue (certified suppliers' active products, for every union)."""
+"""Reading orders: each caller only its own (a union's, a supplier's, a county's suppliers')."""
 
 from __future__ import annotations
 
@@ -7,16 +6,12 @@ import datetime as dt
 
 import asyncpg
 
-from backend.auth import Principal, require_role
+from backend.auth import Principal
 from backend.calendar.rules import local_date
 from backend.db import rows_to
 from backend.orders import errors, queries, rules
-from backend.regions.rules import region_prefix
-from schemas.base import PageMeta, Role
+from schemas.base import PageMeta
 from schemas.orders import (
-    CatalogItem,
-    CatalogPage,
-    CatalogSort,
     Order,
     OrderEvent,
     OrderLine,
@@ -24,8 +19,6 @@ from schemas.orders import (
     OrderState,
     OrderSummary,
 )
-
-CATALOG_READERS = frozenset({Role.union_buyer, Role.union_approver, Role.supplier, Role.county, Role.admin})
 
 
 async def get_order(conn: asyncpg.Connection, principal: Principal, order_id: int, now: dt.datetime) -> Order:
@@ -76,34 +69,3 @@ async def list_orders(
         for r in rows
     ]
     return OrderPage(items=items, meta=PageMeta(total=rows[0]["total"] if rows else 0, page=page, page_size=page_size))
-
-
-async def list_catalog(
-    conn: asyncpg.Connection,
-    principal: Principal,
-    now: dt.datetime,
-    *,
-    category: str | None,
-    origin_county: str | None,
-    price_min_fen: int | None,
-    price_max_fen: int | None,
-    q: str | None,
-    sort: CatalogSort,
-    page: int,
-    page_size: int,
-) -> CatalogPage:
-    """Only certified (and not expired) suppliers' active products: a suspended supplier's leave."""
-    require_role(principal, CATALOG_READERS)
-    rows = await conn.fetch(
-        queries.list_catalog(sort.value),
-        local_date(now),
-        category,
-        region_prefix(origin_county) + "%" if origin_county else None,
-        price_min_fen,
-        price_max_fen,
-        q or None,
-        page_size,
-        (page - 1) * page_size,
-    )
-    items = [CatalogItem(**{k: v for k, v in r.items() if k != "total"}) for r in rows]
-    return CatalogPage(items=items, meta=PageMeta(total=rows[0]["total"] if rows else 0, page=page, page_size=page_size))

@@ -1,4 +1,4 @@
-"""Order and catalogue endpoints for union buyers and approvers, suppliers and county staff. Thin:
+"""Order endpoints for union buyers and approvers, suppliers and county staff. Thin:
 the service checks role, scope and the transition table."""
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
 from backend.orders import errors, reads, service
 from backend.orders.service import Done, Step
-from schemas.base import MAX_FEN
 from schemas.orders import (
     Acceptance,
-    CatalogPage,
-    CatalogSort,
     Order,
     OrderAction,
     OrderCancel,
@@ -39,35 +36,6 @@ SAME_ORDER_AGAIN = ResponseSpec(Order, description="同一 Idempotency-Key 的�
 async def _finish(conn: Conn, redis: RedisDep, principal: Caller, done: Done) -> Order:
     await enqueue_delivery(redis, done.notification_ids)
     return await reads.get_order(conn, principal, done.order_id, utcnow())
-
-
-@get("/catalog", operation_id="ListCatalog", responses=responses(errors.RoleMayNotAct))
-async def list_catalog(
-    conn: Conn,
-    principal: Caller,
-    category: Annotated[str | None, QueryParameter(max_length=50)] = None,
-    origin_county: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{12}$")] = None,
-    price_min_fen: Annotated[int | None, QueryParameter(ge=0, le=MAX_FEN)] = None,
-    price_max_fen: Annotated[int | None, QueryParameter(ge=0, le=MAX_FEN)] = None,
-    q: Annotated[str | None, QueryParameter(max_length=50)] = None,
-    sort: FromQuery[CatalogSort] = CatalogSort.newest,
-    page: PageParam = 1,
-    page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-) -> CatalogPage:
-    """帮扶产品目录: certified suppliers' active products, filtered, searched by name, sorted, paged."""
-    return await reads.list_catalog(
-        conn,
-        principal,
-        utcnow(),
-        category=category,
-        origin_county=origin_county,
-        price_min_fen=price_min_fen,
-        price_max_fen=price_max_fen,
-        q=q,
-        sort=sort,
-        page=page,
-        page_size=page_size,
-    )
 
 
 @post(
@@ -171,6 +139,6 @@ STEP_ROUTES = [approve_order, reject_order, confirm_order, ship_order, receive_o
 
 router = Router(
     path="/api",
-    route_handlers=[list_catalog, submit_order, list_orders, get_order, *STEP_ROUTES],
+    route_handlers=[submit_order, list_orders, get_order, *STEP_ROUTES],
     tags=["orders"],
 )

@@ -15,6 +15,7 @@ from backend.auth import Principal, require_role
 from backend.calendar.rules import local_date
 from backend.notifications.service import notify
 from backend.orders import errors, queries, rules
+from backend.suppliers import queries as supplier_queries
 from schemas.base import Role
 from schemas.notifications import NotificationDraft
 from schemas.orders import CartLine, OrderAction, OrderState, OrderSubmit
@@ -227,7 +228,7 @@ async def _notify(
     ids: list[int] = []
     for audience, event in rules.notifications_for(step.action, needs_approval):
         query, owner = (
-            (queries.SUPPLIER_USERS, supplier_id) if audience == rules.Audience.supplier else (queries.BUYER_USERS, union_id)
+            (supplier_queries.SUPPLIER_USERS, supplier_id) if audience == rules.Audience.supplier else (queries.BUYER_USERS, union_id)
         )
         users = [r["id"] for r in await conn.fetch(query, owner)]
         title, body = _TEXTS[step.action]
