@@ -23,6 +23,7 @@ from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
 from backend.openapi import document_routes, openapi_config
+from backend.orders.routes import router as orders_router
 from backend.photos.routes import router as photos_router
 from backend.pii import Pii
 from backend.queue import create_redis
@@ -30,6 +31,7 @@ from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
 from backend.settings import Settings, load_settings
 from backend.staff.routes import router as staff_router
+from backend.suppliers.routes import router as suppliers_router
 from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
@@ -54,6 +56,8 @@ ROUTE_HANDLERS = [
     feeds_router,
     alerts_router,
     helper_alerts_router,
+    orders_router,
+    suppliers_router,
 ]
 
 

@@ -49,6 +49,14 @@ def _reads_alert(principal: Principal, owner: OwnerScope) -> bool:
     """The alert's readers (backend/alerts/rules.READERS) over its village."""
     return principal.role in alert_rules.READERS and rules.covers_owner_region(principal, owner)
 
+# A union's order (migration 0017): the union and the supplier; region_code is the supplier's county.
+GET_ORDER_SCOPE = """
+SELECT NULL::bigint AS household_id, s.county_code AS region_code, o.supplier_id, o.union_id, o.state
+FROM orders o
+JOIN suppliers s ON s.id = o.supplier_id
+WHERE o.id = $1
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class OwnerKindRules:
@@ -58,7 +66,7 @@ class OwnerKindRules:
 
 
 # The visits issue adds `OwnerKind.visit` (household + village, its own read rule) and the orders
-# issue `OwnerKind.order` (union + supplier); until then those kinds answer "not ready".
+# issue `OwnerKind.order` (union + supplier); until then a kind answers "not ready".
 OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
     OwnerKind.application: OwnerKindRules(
         GET_APPLICATION_SCOPE,
@@ -68,6 +76,7 @@ OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
     OwnerKind.product: OwnerKindRules(GET_PRODUCT_SCOPE, rules.reads_product, frozenset({Role.supplier})),
     # The helper's or grid officer's evidence of the visit; region staff may add theirs.
     OwnerKind.alert: OwnerKindRules(GET_ALERT_SCOPE, _reads_alert, case_rules.REGION_STAFF),
+    OwnerKind.order: OwnerKindRules(GET_ORDER_SCOPE, rules.reads_order, frozenset({Role.union_buyer})),
 }
 
 

@@ -243,5 +243,22 @@ def reads_product(principal: Principal, owner: OwnerScope) -> bool:
     return check is not None and check(principal, owner)
 
 
+def own_union(principal: Principal, owner: OwnerScope) -> bool:
+    return owner.union_id is not None and principal.union_id == owner.union_id
+
+
+# An order's acceptance photos (DOMAIN §8): the union's buyer and approver, and the supplier.
+ORDER_READERS: dict[Role, Check] = {
+    Role.union_buyer: own_union,
+    Role.union_approver: own_union,
+    Role.supplier: own_supplier,
+}
+
+
+def reads_order(principal: Principal, owner: OwnerScope) -> bool:
+    check = ORDER_READERS.get(principal.role)
+    return check is not None and check(principal, owner)
+
+
 # Roles that review evidence and so see EXIF (place, time, device) and the reuse flag.
 REVIEWER_ROLES = case_rules.STAFF_READERS
