@@ -15,7 +15,7 @@ from backend.alerts import board, reads, work
 from backend.alerts import errors as alerts_errors
 from backend.alerts.rules import READERS
 from backend.auth import Principal, require_role, utcnow
-from backend.deps import Caller, Conn, PageParam, PathId, RedisDep, SettingsDep
+from backend.deps import Caller, Conn, PageParam, PathId, QueryId, RedisDep, SettingsDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
@@ -65,7 +65,7 @@ async def list_alerts(
     risk_type: FromQuery[RiskType | None] = None,
     overdue: FromQuery[bool | None] = None,
     min_age_days: Annotated[int | None, QueryParameter(ge=0, le=3650)] = None,
-    assignee: Annotated[int | None, QueryParameter(gt=0, le=2**63 - 1)] = None,
+    assignee: QueryId = None,
     page: PageParam = 1,
     page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> AlertPage:

@@ -49,6 +49,7 @@ def _reads_alert(principal: Principal, owner: OwnerScope) -> bool:
     """The alert's readers (backend/alerts/rules.READERS) over its village."""
     return principal.role in alert_rules.READERS and rules.covers_owner_region(principal, owner)
 
+
 # A union's order (migration 0017): the union and the supplier; region_code is the supplier's county.
 GET_ORDER_SCOPE = """
 SELECT NULL::bigint AS household_id, s.county_code AS region_code, o.supplier_id, o.union_id, o.state

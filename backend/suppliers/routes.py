@@ -9,7 +9,7 @@ from litestar import Response, Router, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth import utcnow
-from backend.deps import Caller, Conn, PageParam, PathId
+from backend.deps import Caller, Conn, PageParam, PathId, QueryId
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.suppliers import catalog, errors, service
@@ -131,7 +131,7 @@ async def update_product(product_id: PathId, data: JSONBody[ProductUpdate], conn
 async def list_products(
     conn: Conn,
     principal: Caller,
-    supplier_id: Annotated[int | None, QueryParameter(gt=0)] = None,
+    supplier_id: QueryId = None,
     page: PageParam = 1,
     page_size: PageSize = 50,
 ) -> ProductPage:
