@@ -60,7 +60,8 @@ SEED_HELPERS = """
 INSERT INTO users (username, role, region_code, display_name)
 SELECT 'helper-' || code, 'helper', code, '帮扶干部' || code FROM regions WHERE level = 'village'
 """
-# The floors: the bare statements each operation cannot do without.
+# The floors: the bare statements each operation cannot do without; FLOOR_LIST is the peer instead,
+# the one-statement page with a window count the list used before (0.1-0.3x: ours is faster).
 FLOOR_BOARD = """
 SELECT left(h.village_code, 9), a.rule_code, a.status, count(*)
 FROM alerts a JOIN households h ON h.id = a.household_id
@@ -87,7 +88,7 @@ async def timed(label: str, repeat: int, call: Callable[[], Awaitable[object]], 
     samples.sort()
     p99 = samples[max(0, int(len(samples) * 0.99) - 1)]
     p50 = statistics.median(samples)
-    ratio = f"   {p50 / floor:5.1f}x the floor" if floor else ""
+    ratio = f"   {p50 / floor:5.1f}x the line above" if floor else ""
     print(f"{label:<52} p50 {p50:8.1f} ms   p99 {p99:8.1f} ms   ({repeat} calls){ratio}")
     return p50
 
@@ -154,10 +155,10 @@ async def run(dsn: str, households: int, alerts: int, exported: int) -> None:
         floor = await timed("  floor: bare GROUP BY of the county's alerts", 20, lambda: conn.fetch(FLOOR_BOARD, county_like))
         await timed("county board (counts per township and rule)", 20, lambda: board.get_board(conn, county, None, now),
                     floor)
-        floor = await timed("  floor: bare first page with total, county", 50, lambda: conn.fetch(FLOOR_LIST, county_like))
+        floor = await timed("  peer: one statement, window count, county", 50, lambda: conn.fetch(FLOOR_LIST, county_like))
         await timed("county alert list, first page with total", 50,
                     lambda: reads.list_alerts(conn, county, AlertSearch(), now), floor)
-        floor = await timed("  floor: bare first page with total, township", 50,
+        floor = await timed("  peer: one statement, window count, township", 50,
                             lambda: conn.fetch(FLOOR_LIST, township_like))
         await timed("township alert list, first page with total", 50,
                     lambda: reads.list_alerts(conn, township, AlertSearch(), now), floor)
