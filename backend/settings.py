@@ -17,6 +17,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from backend.ratelimit.rules import Limit
+
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveSeconds = Annotated[int, Meta(gt=0)]
 
@@ -59,6 +61,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Alerts are verified within this many official working days of assignment (docs/alerts.md).
     alert_verify_workdays_red: Annotated[int, Meta(ge=1, le=60)] = 3
     alert_verify_workdays_yellow: Annotated[int, Meta(ge=1, le=60)] = 5
+    # Rate limits (docs/security.md): per action, e.g. FANGPIN_RATE_LIMITS=
+    # '{"order_submit": {"per_account": 60, "per_address": 300, "window_s": 3600}}'.
+    rate_limits_enabled: bool = True
+    rate_limits: dict[str, Limit] = {}
+    # Browser origins allowed to call the API (a web console), comma-separated. The mini-program
+    # is not a browser page and needs none.
+    cors_origins: str = ""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def key_bytes(self, name: str) -> bytes:
         return base64.b64decode(getattr(self, name))
@@ -97,13 +110,26 @@ def _generated_keys(data_dir: Path) -> dict[str, str]:
     return keys
 
 
+def _json_or_text(field: str, value: str) -> object:
+    """Structured fields (the rate limits) come as JSON in their variable."""
+    if field not in _JSON_FIELDS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise SettingsError(f"配置错误: {env_name(field)} must be JSON") from None
+
+
+_JSON_FIELDS = frozenset({"rate_limits"})
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     raw: dict[str, object] = {}
     for field in Settings.__struct_fields__:
         value = environ.get(env_name(field))
         if value not in (None, ""):
-            raw[field] = value
+            raw[field] = _json_or_text(field, value)
     raw.update(overrides)
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
