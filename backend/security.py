@@ -11,7 +11,10 @@ from backend.settings import Settings
 # The API answers JSON, files and photos, never pages to frame or scripts to run; the OpenAPI
 # viewer under /schema loads its own scripts and styles, so it gets a looser policy.
 _API_POLICY = b"default-src 'none'; frame-ancestors 'none'"
-_DOCS_POLICY = b"default-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; img-src 'self' data:; frame-ancestors 'none'"
+_DOCS_POLICY = (
+    b"default-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; img-src 'self' data:; "
+    b"frame-ancestors 'none'"
+)
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),

