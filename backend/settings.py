@@ -17,7 +17,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from backend.ratelimit.rules import Limit
+from backend.ratelimit.rules import LimitSetting
 
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveSeconds = Annotated[int, Meta(gt=0)]
@@ -61,10 +61,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Alerts are verified within this many official working days of assignment (docs/alerts.md).
     alert_verify_workdays_red: Annotated[int, Meta(ge=1, le=60)] = 3
     alert_verify_workdays_yellow: Annotated[int, Meta(ge=1, le=60)] = 5
-    # Rate limits (docs/security.md): per action, e.g. FANGPIN_RATE_LIMITS=
-    # '{"order_submit": {"per_account": 60, "per_address": 300, "window_s": 3600}}'.
+    # Rate limits (docs/security.md), replacing the defaults per action, e.g. FANGPIN_RATE_LIMITS=
+    # '[{"action": "order_submit", "per_account": 60, "per_address": 300, "window_s": 3600}]'.
+    # A tuple, so that Settings stays hashable (storage and token caches key on it).
     rate_limits_enabled: bool = True
-    rate_limits: dict[str, Limit] = {}
+    rate_limits: tuple[LimitSetting, ...] = ()
     # Browser origins allowed to call the API (a web console), comma-separated. The mini-program
     # is not a browser page and needs none.
     cors_origins: str = ""

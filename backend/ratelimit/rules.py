@@ -18,10 +18,16 @@ class Action(enum.StrEnum):
     order_submit = "order_submit"
 
 
-class Limit(msgspec.Struct, frozen=True):
+class Limit(msgspec.Struct, frozen=True, kw_only=True):
     per_account: int  # hits per window for one account
     per_address: int  # hits per window from one client address (a township office shares one)
     window_s: int
+
+
+class LimitSetting(Limit, frozen=True, kw_only=True):
+    """One action's limit from the settings (FANGPIN_RATE_LIMITS), replacing its default."""
+
+    action: Action
 
 
 # Generous for people, tight for scripts. A township office behind one NAT logs in dozens of staff
@@ -42,8 +48,8 @@ DEFAULT_LIMITS: dict[Action, Limit] = {
 FAIL_CLOSED = frozenset({Action.staff_login, Action.farmer_bind})
 
 
-def limit_for(action: Action, overrides: dict[str, Limit]) -> Limit:
-    return overrides.get(action.value, DEFAULT_LIMITS[action])
+def limit_for(action: Action, settings: tuple[LimitSetting, ...]) -> Limit:
+    return next((s for s in settings if s.action is action), DEFAULT_LIMITS[action])
 
 
 def retry_after(counts: tuple[int, int], ttls: tuple[int, int], limit: Limit) -> int | None:

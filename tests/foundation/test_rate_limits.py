@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from backend.ratelimit.rules import Limit
+from backend.ratelimit.rules import Action, LimitSetting
 from backend.settings import Settings
 from tests.accounts.conftest import Staff, password_hash, staff  # noqa: F401  (fixtures)
 from tests.applications.conftest import SELF_REPORT
@@ -22,10 +22,10 @@ from tests.factories import World
 
 LOGIN = "/api/auth/login"
 SUBMIT = "/api/miniapp/farmer/applications"
-LIMITS = {
-    "staff_login": Limit(per_account=3, per_address=6, window_s=120),
-    "application_submit": Limit(per_account=1, per_address=100, window_s=120),
-}
+LIMITS = (
+    LimitSetting(action=Action.staff_login, per_account=3, per_address=6, window_s=120),
+    LimitSetting(action=Action.application_submit, per_account=1, per_address=100, window_s=120),
+)
 
 Client = Callable[..., Any]
 
