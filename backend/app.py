@@ -14,7 +14,7 @@ from backend.accounts.routes import router as accounts_router
 from backend.alerts.routes import router as alerts_router
 from backend.applications.routes import router as applications_router
 from backend.audit.routes import router as audit_router
-from backend.boundary import check_request
+from backend.boundary import MAX_JSON_BODY_BYTES, check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
 from backend.errors import EXCEPTION_HANDLERS
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         # would replace this one, so none sets one (tests/foundation/test_boundary.py sweeps all).
         before_request=check_request,
         cors_config=cors_config(settings),
+        request_max_body_size=MAX_JSON_BODY_BYTES,  # upload routes set their own
     )
     # Around litestar's own handler rather than in `middleware=`: route middleware never runs for
     # a path or method no route matches, and those 404/405 answers need an id too.

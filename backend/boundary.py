@@ -23,6 +23,10 @@ from schemas.base import INT64_MAX, ErrorDetail
 
 # JSON bodies are a few levels deep (a household, its members, a member's fields).
 MAX_JSON_DEPTH = 32
+# A JSON body is a form's worth of text; files go to the upload routes, which set their own caps.
+MAX_JSON_BODY_BYTES = 1_000_000
+# Filters and a page fit in a few hundred bytes; 4 KiB leaves room for long Chinese names.
+MAX_QUERY_BYTES = 4096
 # C0 controls but tab and newline, DEL, C1 controls: no one types them, and PostgreSQL cannot
 # store NUL in text at all.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -35,6 +39,10 @@ class InputHasControlCharacter(BadRequest):
 
 class NumberOutOfRange(BadRequest):
     message = "填写的数字太大了，请检查后重新提交"
+
+
+class QueryTooLong(BadRequest):
+    message = "查询条件太长，请缩短后再试"
 
 
 class BodyTooDeep(BadRequest):
@@ -92,6 +100,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     """The app's before_request hook: path and query parameters always, the body when the route
     takes JSON `data` (whatever Content-Type the client claims: litestar decodes such a body as
     JSON regardless). Form bodies are left to their readers."""
+    if len(request.scope["query_string"]) > MAX_QUERY_BYTES:
+        raise QueryTooLong(detail=[ErrorDetail(field="query", reason=f"超过 {MAX_QUERY_BYTES} 字节")])
     for name, value in request.path_params.items():
         check_value(value, name)
     for name, values in request.query_params.dict().items():

@@ -42,6 +42,8 @@ EVERY_OPERATION = (
     boundary.InputHasControlCharacter,
     boundary.NumberOutOfRange,
     boundary.BodyTooDeep,
+    boundary.QueryTooLong,
+    errors.PayloadTooLarge,
     errors.InternalError,
     errors.DatabaseUnavailable,
 )

@@ -210,3 +210,11 @@ async def test_names_are_one_line_where_a_narrative_may_break(admin_client, pool
     body = assert_refused(response, {"validation_failed"})
     assert body["detail"][0]["field"] == "name"
     assert await row_counts(pool) == before
+
+
+async def test_a_json_body_beyond_a_megabyte_and_a_long_query_string_are_refused(client) -> None:
+    huge = await client.post("/api/auth/login", json={"username": "x" * 1_100_000, "password": "y"})
+    assert huge.status_code == 413 and huge.json()["code"] == "payload_too_large"
+    assert huge.json()["message"]
+    long_query = await client.get("/api/regions", params={"q": "甲" * 2000})
+    assert long_query.status_code == 400 and long_query.json()["code"] == "query_too_long"
