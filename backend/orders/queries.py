@@ -107,6 +107,7 @@ SELECT count(*) FROM photos WHERE owner_kind = 'order' AND owner_id = $1 AND id 
 """
 
 BUYER_USERS = "SELECT id FROM users WHERE role = 'union_buyer' AND union_id = $1 AND active"
+APPROVER_USERS = "SELECT id FROM users WHERE role = 'union_approver' AND union_id = $1 AND active"
 
 # ---- reads ----
 

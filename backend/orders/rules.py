@@ -90,14 +90,18 @@ def find_move(state: OrderState, action: OrderAction, role: Role, facts: OrderFa
     return move
 
 
-# Who is told (DOMAIN §9): the supplier of a new order it can act on, the buyer of its progress.
+# Who is told (DOMAIN §9): the union's approvers of an order waiting for them, the supplier of a
+# new order it can act on, the buyer of its progress.
 class Audience:
+    approver = "approver"
     supplier = "supplier"
     buyer = "buyer"
 
 
 def notifications_for(action: OrderAction, needs_approval: bool) -> list[tuple[str, NotificationEvent]]:
-    if (action is A.submit and not needs_approval) or action is A.approve:
+    if action is A.submit and needs_approval:
+        return [(Audience.approver, NotificationEvent.order_awaiting_approval)]
+    if action in (A.submit, A.approve):
         return [(Audience.supplier, NotificationEvent.order_new)]
     if action is A.confirm:
         return [(Audience.buyer, NotificationEvent.order_confirmed)]
