@@ -148,15 +148,15 @@ LIMIT $7 OFFSET $8
 
 # ---- certification-expiry reminders ----
 
-# Certified suppliers whose certificate expires in exactly `days` days and were not yet told.
+# Certified suppliers whose certificate runs out between $1 (today) and $2 (the reminder horizon).
 LIST_EXPIRING = """
 SELECT s.id, s.name, s.certified_until
 FROM suppliers s
-WHERE s.certification_status = 'certified' AND s.certified_until = $1
-  AND NOT EXISTS (SELECT 1 FROM supplier_cert_reminders c
-                  WHERE c.supplier_id = s.id AND c.certified_until = s.certified_until AND c.days_before = $2)
+WHERE s.certification_status = 'certified' AND s.certified_until BETWEEN $1 AND $2
+ORDER BY s.id
 """
 
+# The claim that makes a reminder go out once per certificate and threshold, whoever runs the cron.
 CLAIM_REMINDER = """
 INSERT INTO supplier_cert_reminders (supplier_id, certified_until, days_before, sent_at)
 VALUES ($1, $2, $3, $4)
