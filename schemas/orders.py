@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from schemas.base import SINGLE_LINE, BaseStruct, Id, PageMeta
+from schemas.base import SINGLE_LINE, BaseStruct, Fen, Id, PageMeta
 
 Quantity = Annotated[int, Meta(gt=0, le=1_000_000, description="数量，按商品的计量单位")]
 Text = Annotated[str, Meta(max_length=500)]
@@ -132,6 +132,16 @@ class Acceptance(BaseStruct):
     note: Annotated[str, Meta(min_length=1, max_length=500)]
     photo_ids: Annotated[list[Id], Meta(max_length=9)] = []
     version: int | None = None
+
+
+class BudgetUpdate(BaseStruct):
+    """A union's year: its budget and what its figures are measured against."""
+
+    budget_fen: Fen
+    food_procurement_fen: Fen = 0  # the food procurement total its budget units stated
+    reserved_share_pct: Annotated[int, Meta(ge=0, le=100)] = 10  # 预留份额: at least 10 %, 15 % encouraged
+    per_member_fen: Fen | None = None  # a yearly amount per member, where the province sets one
+    member_count: Annotated[int, Meta(ge=0, le=10_000_000)] | None = None
 
 
 # ---- figures (backend/orders/figures.py; docs/orders.md "Figures" says what counts) ----

@@ -28,10 +28,13 @@ EXPORT_PAGE_ROWS = 2000  # households per query and per piece of the workbook
 _LIVE, _SPENT, _IN_PROGRESS = (rules.states(g) for g in (rules.LIVE_STATES, rules.SPENT_STATES, rules.IN_PROGRESS_STATES))
 
 
-async def list_union_figures(conn: asyncpg.Connection, principal: Principal, year: int) -> list[UnionFigures]:
-    """Every union in the caller's scope with a budget for the year (a buyer or approver: its own)."""
+async def list_union_figures(
+    conn: asyncpg.Connection, principal: Principal, year: int, *, union_id: int | None = None
+) -> list[UnionFigures]:
+    """Every union in the caller's scope with a budget for the year (a buyer or approver: its own),
+    or only `union_id` of them."""
     scope = rules.union_figure_scope(principal)
-    rows = await conn.fetch(queries.UNION_FIGURES, year, scope.union_id, scope.region_like, _LIVE, _SPENT)
+    rows = await conn.fetch(queries.UNION_FIGURES, year, scope.union_id, scope.region_like, _LIVE, _SPENT, union_id)
     return [_union_figures(r) for r in rows]
 
 

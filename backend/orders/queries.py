@@ -55,6 +55,18 @@ WHERE b.union_id = $1 AND b.year = $2
 FOR UPDATE OF b
 """
 
+GET_UNION = "SELECT id FROM unions WHERE id = $1"
+
+UPSERT_BUDGET = """
+INSERT INTO union_budgets (union_id, year, budget_fen, food_procurement_fen, reserved_share_pct, per_member_fen,
+                           member_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (union_id, year)
+DO UPDATE SET budget_fen = EXCLUDED.budget_fen, food_procurement_fen = EXCLUDED.food_procurement_fen,
+              reserved_share_pct = EXCLUDED.reserved_share_pct, per_member_fen = EXCLUDED.per_member_fen,
+              member_count = EXCLUDED.member_count
+"""
+
 COMMIT_BUDGET = """
 UPDATE union_budgets SET committed_fen = committed_fen + $3 WHERE union_id = $1 AND year = $2
 """
@@ -162,7 +174,8 @@ LIMIT $7 OFFSET $8
 
 # ---- figures: $1 the budget year; state groups as text[] (rules.states) ----
 
-# $2 one union (NULL = any), $3 the LIKE pattern of the union's region; $4 live, $5 spent states.
+# $2 the caller's union (NULL = any), $3 the LIKE pattern of the union's region; $4 live, $5 spent
+# states; $6 only this union (NULL = all in scope).
 UNION_FIGURES = """
 SELECT u.id AS union_id, u.name AS union_name, b.year, b.budget_fen, b.food_procurement_fen,
        b.reserved_share_pct, b.per_member_fen, b.member_count,
@@ -173,7 +186,7 @@ SELECT u.id AS union_id, u.name AS union_name, b.year, b.budget_fen, b.food_proc
 FROM unions u
 JOIN union_budgets b ON b.union_id = u.id AND b.year = $1
 LEFT JOIN orders o ON o.union_id = u.id AND o.budget_year = $1
-WHERE ($2::bigint IS NULL OR u.id = $2) AND u.region_code LIKE $3
+WHERE ($2::bigint IS NULL OR u.id = $2) AND u.region_code LIKE $3 AND ($6::bigint IS NULL OR u.id = $6)
 GROUP BY u.id, b.union_id, b.year
 ORDER BY u.id
 """

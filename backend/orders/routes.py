@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    Parameter,
+    QueryParameter,
+)
 from litestar.response import Stream
 
 from backend.auth import utcnow
@@ -16,11 +23,12 @@ from backend.deps import Caller, Conn, PageParam, PathId, RedisDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
-from backend.orders import errors, figures, reads, service
+from backend.orders import budgets, errors, figures, reads, service
 from backend.orders.service import Done, Step
 from backend.tabular.xlsx import XLSX_MEDIA_TYPE, xlsx_chunks, xlsx_stream_download
 from schemas.orders import (
     Acceptance,
+    BudgetUpdate,
     CountySalesFigures,
     HouseholdBenefitPage,
     Order,
@@ -210,7 +218,25 @@ async def export_household_benefits(request: Request[Any, Any, Any], principal: 
     return xlsx_stream_download(xlsx_chunks("利益联结农户", figures.HOUSEHOLDS_HEADER, pages), f"利益联结农户-{the_year}.xlsx")
 
 
+@put(
+    "/unions/{union_id:int}/budgets/{year:int}",
+    operation_id="PutUnionBudget",
+    responses=responses(errors.UnionNotFound, errors.BudgetBelowCommitted),
+)
+async def put_union_budget(
+    union_id: PathId,
+    year: FromPath[Annotated[int, Parameter(ge=2014, le=2100)]],
+    data: JSONBody[BudgetUpdate],
+    conn: Conn,
+    principal: Caller,
+) -> UnionFigures:
+    """An admin sets a union's budget for the year, the food procurement total it is measured
+    against, the reserved share (10 % by default) and an optional per-member amount."""
+    return await budgets.put_budget(conn, principal, union_id, year, data)
+
+
 FIGURE_ROUTES = [
+    put_union_budget,
     list_union_figures, export_union_figures, get_supplier_sales, export_supplier_sales, get_county_sales,
     export_county_sales, list_household_benefits, export_household_benefits,
 ]

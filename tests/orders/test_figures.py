@@ -214,3 +214,27 @@ async def test_xlsx_exports_hold_the_same_numbers(client, year_of_orders: Market
     assert [(r[0], Decimal(str(r[7])), Decimal(str(r[8]))) for r in rows[1:]] == [
         (x["household_no"], yuan(x["total_fen"]), yuan(x["income_record_fen"])) for x in households["items"]
     ]
+
+
+async def test_an_admin_sets_the_budget_and_what_it_is_measured_against(client, pool, year_of_orders: Market) -> None:
+    m, admin = year_of_orders, year_of_orders.world.user(Role.admin)
+    path = f"/api/unions/{m.union_b}/budgets/{THIS_YEAR}"
+    body = {"budget_fen": 3_000_000, "food_procurement_fen": 1_000_000, "reserved_share_pct": 15}
+    put = await client.put(path, json=body, headers=admin.headers)
+    assert put.status_code == 200, put.text
+    figures = put.json()
+    assert (figures["budget_fen"], figures["reserved_target_fen"], figures["reserved_progress_pct"]) == (
+        3_000_000, 150_000, 13.3,  # 20,000 spent of 150,000
+    )
+    await pool.execute("UPDATE union_budgets SET committed_fen = 40000 WHERE union_id = $1", m.union_b)
+    below = await client.put(path, json={"budget_fen": 30_000}, headers=admin.headers)
+    assert (below.status_code, below.json()["code"]) == (409, "budget_below_committed")
+    assert "400.00 元" in below.json()["message"]
+    new_year = await client.put(f"/api/unions/{m.union_b}/budgets/{THIS_YEAR + 1}", json={"budget_fen": 1}, headers=admin.headers)
+    assert new_year.status_code == 200 and new_year.json()["reserved_share_pct"] == 10
+    for user in (m.users["approver_a"], m.world.user(Role.county)):
+        refused = await client.put(path, json=body, headers=user.headers)
+        assert refused.status_code == 403
+    missing = await client.put(f"/api/unions/999999/budgets/{THIS_YEAR}", json=body, headers=admin.headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "union_not_found")
+    assert await pool.fetchval("SELECT budget_fen FROM union_budgets WHERE union_id = $1 AND year = $2", m.union_b, THIS_YEAR) == 3_000_000
