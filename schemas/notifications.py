@@ -30,6 +30,8 @@ class NotificationEvent(enum.StrEnum):
     order_confirmed = "order_confirmed"
     order_shipped = "order_shipped"
     order_new = "order_new"
+    order_awaiting_approval = "order_awaiting_approval"  # an order above the threshold waits for the union's approvers
+    supplier_cert_expiring = "supplier_cert_expiring"  # 认定将到期: 90, 30 and 7 days before
 
 
 class NotificationDraft(BaseStruct):

@@ -134,43 +134,90 @@ class Acceptance(BaseStruct):
     version: int | None = None
 
 
-# ---- figures ----
+class BudgetUpdate(BaseStruct):
+    """A union's year: its budget and what its figures are measured against."""
+
+    budget_fen: Fen
+    food_procurement_fen: Fen = 0  # the food procurement total its budget units stated
+    reserved_share_pct: Annotated[int, Meta(ge=0, le=100)] = 10  # 预留份额: at least 10 %, 15 % encouraged
+    per_member_fen: Fen | None = None  # a yearly amount per member, where the province sets one
+    member_count: Annotated[int, Meta(ge=0, le=10_000_000)] | None = None
+
+
+# ---- figures (backend/orders/figures.py; docs/orders.md "Figures" says what counts) ----
 
 
 class UnionFigures(BaseStruct):
-    """A union's year: spent against its budget and progress toward its reserved share."""
+    """A union's year: its budget, what its orders took, and progress toward its reserved share and
+    per-member amount. Committed = live orders (submitted … settled); spent = received or settled."""
 
     union_id: int
     union_name: str
     year: int
     budget_fen: int
-    committed_fen: int  # live orders (submitted … settled)
+    committed_fen: int
+    remaining_fen: int  # budget − committed
+    spent_fen: int
     settled_fen: int
-    remaining_fen: int
-    food_procurement_fen: int
+    orders: int  # live orders
+    food_procurement_fen: int  # the food procurement total its budget units stated
     reserved_share_pct: int
     reserved_target_fen: int  # reserved_share_pct of food_procurement_fen
-    reserved_progress_pct: float | None  # committed / reserved target, None without a target
-    per_member_target_fen: int | None = None  # per-member amount × members, when the union sets one
+    reserved_progress_pct: float | None = None  # spent / reserved target; None without a target
+    per_member_fen: int | None = None  # the yearly amount per member, when the union sets one
+    member_count: int | None = None
+    per_member_target_fen: int | None = None  # per-member amount × members
+    spent_per_member_fen: int | None = None  # spent ÷ members, rounded down
     per_member_progress_pct: float | None = None
 
 
-class SalesRow(BaseStruct):
-    key: str  # supplier id or origin county code
-    name: str
+class SupplierSales(BaseStruct):
+    supplier_id: int
+    supplier_name: str
+    county_code: str
+    county_name: str
+    orders: int  # received or settled
+    amount_fen: int  # received or settled
+    in_progress_fen: int  # submitted, approved, confirmed or shipped
+
+
+class CountySales(BaseStruct):
+    """Sales by the origin county of the products (an order's lines may come from several)."""
+
+    county_code: str
+    county_name: str
     orders: int
     amount_fen: int
+    in_progress_fen: int
 
 
-class SalesFigures(BaseStruct):
+class SupplierSalesFigures(BaseStruct):
     year: int
-    rows: list[SalesRow]
+    rows: list[SupplierSales]
 
 
-class BudgetUpdate(BaseStruct):
-    budget_fen: Fen
-    food_procurement_fen: Fen = 0
-    reserved_share_pct: Annotated[int, Meta(ge=0, le=100)] = 10
-    per_member_fen: Fen | None = None
-    member_count: Annotated[int, Meta(ge=0, le=10_000_000)] | None = None
+class CountySalesFigures(BaseStruct):
+    year: int
+    rows: list[CountySales]
 
+
+class HouseholdBenefit(BaseStruct):
+    """What suppliers report paying a household in the year through benefit links (利益联结), and
+    what its income record carries for them as marked consumption-assistance lines."""
+
+    household_id: int
+    household_no: str
+    village_code: str
+    village_name: str
+    suppliers: str  # names, joined with 、
+    purchase_contract_fen: int
+    employment_fen: int
+    dividend_fen: int
+    total_fen: int
+    income_record_fen: int  # the marked lines in the household's income record for these links
+
+
+class HouseholdBenefitPage(BaseStruct):
+    year: int
+    items: list[HouseholdBenefit]
+    meta: PageMeta

@@ -76,14 +76,22 @@ BIRTHPLACES = ("522633", "522632", "522634", "522631")
 
 UNION_NAME = "云溪市总工会"
 UNION_APPROVAL_THRESHOLD_FEN = 200_000  # orders above 2,000 yuan need an approver
-# Budgets for two years ago, last year and this year: 200,000, 300,000 and 500,000 yuan.
+# Budgets for two years ago, last year and this year: 200,000, 300,000 and 500,000 yuan, against the
+# food procurement totals its budget units stated (2, 2.5 and 3 million yuan; 10 % of it reserved).
 UNION_BUDGETS_FEN = (20_000_000, 30_000_000, 50_000_000)
+UNION_FOOD_PROCUREMENT_FEN = (200_000_000, 250_000_000, 300_000_000)
+# Some provinces set a yearly amount per member for grassroots unions (DOMAIN §8: e.g. 300 yuan).
+UNION_PER_MEMBER_FEN = 30_000
+UNION_MEMBERS = 1_200
 
 
-def union_budgets_fen(this_year: int) -> list[tuple[int, int]]:
-    """(year, budget in fen) for this year and the two before."""
+def union_budgets_fen(this_year: int) -> list[tuple[int, int, int]]:
+    """(year, budget, stated food procurement total), in fen, for this year and the two before."""
     first = this_year - len(UNION_BUDGETS_FEN) + 1
-    return [(first + offset, fen) for offset, fen in enumerate(UNION_BUDGETS_FEN)]
+    return [
+        (first + offset, fen, food)
+        for offset, (fen, food) in enumerate(zip(UNION_BUDGETS_FEN, UNION_FOOD_PROCUREMENT_FEN, strict=True))
+    ]
 
 
 def _credit_code(body17: str) -> str:

@@ -43,8 +43,8 @@ WHERE NOT EXISTS (SELECT 1 FROM unions WHERE name = $1)
 GET_UNION_ID = "SELECT id FROM unions WHERE name = $1 ORDER BY id LIMIT 1"
 
 INSERT_BUDGETS = """
-INSERT INTO union_budgets (union_id, year, budget_fen)
-SELECT $1, year, fen FROM unnest($2::smallint[], $3::bigint[]) AS b (year, fen)
+INSERT INTO union_budgets (union_id, year, budget_fen, food_procurement_fen, per_member_fen, member_count)
+SELECT $1, year, fen, food, $5, $6 FROM unnest($2::smallint[], $3::bigint[], $4::bigint[]) AS b (year, fen, food)
 ON CONFLICT (union_id, year) DO NOTHING
 """
 
@@ -248,7 +248,9 @@ async def _insert_union(conn: asyncpg.Connection, year: int) -> int:
     await conn.execute(INSERT_UNION, data.UNION_NAME, data.CITY, data.UNION_APPROVAL_THRESHOLD_FEN)
     union_id = await conn.fetchval(GET_UNION_ID, data.UNION_NAME)
     budgets = data.union_budgets_fen(year)
-    await conn.execute(INSERT_BUDGETS, union_id, *map(list, zip(*budgets, strict=True)))
+    await conn.execute(
+        INSERT_BUDGETS, union_id, *map(list, zip(*budgets, strict=True)), data.UNION_PER_MEMBER_FEN, data.UNION_MEMBERS
+    )
     return union_id
 
 

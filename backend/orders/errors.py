@@ -112,6 +112,14 @@ class UnionNotFound(NotFound):
     message = "没有找到这个工会"
 
 
+class BudgetBelowCommitted(Conflict):
+    message = "预算不能低于本年度已提交订单占用的金额"
+
+    @classmethod
+    def committed(cls, committed_yuan: str) -> BudgetBelowCommitted:
+        return cls(f"本年度已提交的订单已占用 {committed_yuan} 元，预算不能低于这个金额")
+
+
 # What any order step can answer besides its own guards.
 STEP_ERRORS = (OrderNotFound, RoleMayNotAct, OrderActionNotAllowed, StaleVersion)
 SUBMIT_ERRORS = (

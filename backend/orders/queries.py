@@ -55,6 +55,18 @@ WHERE b.union_id = $1 AND b.year = $2
 FOR UPDATE OF b
 """
 
+GET_UNION = "SELECT id FROM unions WHERE id = $1"
+
+UPSERT_BUDGET = """
+INSERT INTO union_budgets (union_id, year, budget_fen, food_procurement_fen, reserved_share_pct, per_member_fen,
+                           member_count)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (union_id, year)
+DO UPDATE SET budget_fen = EXCLUDED.budget_fen, food_procurement_fen = EXCLUDED.food_procurement_fen,
+              reserved_share_pct = EXCLUDED.reserved_share_pct, per_member_fen = EXCLUDED.per_member_fen,
+              member_count = EXCLUDED.member_count
+"""
+
 COMMIT_BUDGET = """
 UPDATE union_budgets SET committed_fen = committed_fen + $3 WHERE union_id = $1 AND year = $2
 """
@@ -107,6 +119,7 @@ SELECT count(*) FROM photos WHERE owner_kind = 'order' AND owner_id = $1 AND id 
 """
 
 BUYER_USERS = "SELECT id FROM users WHERE role = 'union_buyer' AND union_id = $1 AND active"
+APPROVER_USERS = "SELECT id FROM users WHERE role = 'union_approver' AND union_id = $1 AND active"
 
 # ---- reads ----
 
@@ -157,4 +170,81 @@ WHERE {_ORDER_SCOPE}
   AND (NOT $5::bool OR (o.state IN ('submitted', 'approved', 'confirmed') AND o.ship_by < $6))
 ORDER BY o.id DESC
 LIMIT $7 OFFSET $8
+"""
+
+# ---- figures: $1 the budget year; state groups as text[] (rules.states) ----
+
+# $2 the caller's union (NULL = any), $3 the LIKE pattern of the union's region; $4 live, $5 spent
+# states; $6 only this union (NULL = all in scope).
+UNION_FIGURES = """
+SELECT u.id AS union_id, u.name AS union_name, b.year, b.budget_fen, b.food_procurement_fen,
+       b.reserved_share_pct, b.per_member_fen, b.member_count,
+       COALESCE(sum(o.total_fen) FILTER (WHERE o.state = ANY($4::text[])), 0)::bigint AS committed_fen,
+       COALESCE(sum(o.total_fen) FILTER (WHERE o.state = ANY($5::text[])), 0)::bigint AS spent_fen,
+       COALESCE(sum(o.total_fen) FILTER (WHERE o.state = 'settled'), 0)::bigint AS settled_fen,
+       count(o.id) FILTER (WHERE o.state = ANY($4::text[])) AS orders
+FROM unions u
+JOIN union_budgets b ON b.union_id = u.id AND b.year = $1
+LEFT JOIN orders o ON o.union_id = u.id AND o.budget_year = $1
+WHERE ($2::bigint IS NULL OR u.id = $2) AND u.region_code LIKE $3 AND ($6::bigint IS NULL OR u.id = $6)
+GROUP BY u.id, b.union_id, b.year
+ORDER BY u.id
+"""
+
+# Scoped as the order queries ($2 union, $3 supplier, $4 supplier county); $5 spent, $6 in progress.
+SUPPLIER_SALES = f"""
+SELECT s.id AS supplier_id, s.name AS supplier_name, s.county_code, r.name AS county_name,
+       count(*) FILTER (WHERE o.state = ANY($5::text[])) AS orders,
+       COALESCE(sum(o.total_fen) FILTER (WHERE o.state = ANY($5::text[])), 0)::bigint AS amount_fen,
+       COALESCE(sum(o.total_fen) FILTER (WHERE o.state = ANY($6::text[])), 0)::bigint AS in_progress_fen
+FROM orders o
+JOIN suppliers s ON s.id = o.supplier_id
+JOIN regions r ON r.code = s.county_code
+WHERE o.budget_year = $1 AND {_ORDER_SCOPE}
+  AND o.state = ANY($5::text[] || $6::text[])
+GROUP BY s.id, r.name
+ORDER BY amount_fen DESC, s.id
+"""
+
+# By the products' origin county, from the order lines (their amounts add up to the orders' totals).
+COUNTY_SALES = f"""
+SELECT p.origin_county_code AS county_code, r.name AS county_name,
+       count(DISTINCT o.id) FILTER (WHERE o.state = ANY($5::text[])) AS orders,
+       COALESCE(sum(l.quantity * l.price_fen) FILTER (WHERE o.state = ANY($5::text[])), 0)::bigint AS amount_fen,
+       COALESCE(sum(l.quantity * l.price_fen) FILTER (WHERE o.state = ANY($6::text[])), 0)::bigint
+           AS in_progress_fen
+FROM orders o
+JOIN suppliers s ON s.id = o.supplier_id
+JOIN order_lines l ON l.order_id = o.id
+JOIN products p ON p.id = l.product_id
+JOIN regions r ON r.code = p.origin_county_code
+WHERE o.budget_year = $1 AND {_ORDER_SCOPE}
+  AND o.state = ANY($5::text[] || $6::text[])
+GROUP BY p.origin_county_code, r.name
+ORDER BY amount_fen DESC, p.origin_county_code
+"""
+
+# $2 supplier (NULL = any), $3 the supplier county's LIKE pattern; households after id $4, keyset
+# for the export and OFFSET $6 for the pages. The income line is the one each link keeps.
+HOUSEHOLD_BENEFITS = """
+SELECT h.id AS household_id, h.household_no, h.village_code, v.name AS village_name,
+       string_agg(DISTINCT s.name, '、') AS suppliers,
+       COALESCE(sum(l.amount_fen) FILTER (WHERE l.kind = 'purchase_contract'), 0)::bigint AS purchase_contract_fen,
+       COALESCE(sum(l.amount_fen) FILTER (WHERE l.kind = 'employment'), 0)::bigint AS employment_fen,
+       COALESCE(sum(l.amount_fen) FILTER (WHERE l.kind = 'dividend'), 0)::bigint AS dividend_fen,
+       sum(l.amount_fen)::bigint AS total_fen,
+       COALESCE(sum(i.amount_fen), 0)::bigint AS income_record_fen,
+       count(*) OVER () AS total
+FROM supplier_benefit_links l
+JOIN suppliers s ON s.id = l.supplier_id
+JOIN households h ON h.id = l.household_id
+JOIN regions v ON v.code = h.village_code
+LEFT JOIN household_income_lines i ON i.benefit_link_id = l.id AND i.year = l.year
+WHERE l.year = $1
+  AND ($2::bigint IS NULL OR l.supplier_id = $2)
+  AND s.county_code LIKE $3
+  AND h.id > $4
+GROUP BY h.id, v.name
+ORDER BY h.id
+LIMIT $5 OFFSET $6
 """

@@ -3,22 +3,28 @@ the service checks role, scope and the transition table."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter, QueryParameter
+from litestar.response import Stream
 
 from backend.auth import utcnow
+from backend.calendar.rules import local_date
 from backend.deps import Caller, Conn, LimiterDep, PageParam, PathId, RedisDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
-from backend.orders import errors, reads, service
+from backend.orders import budgets, errors, figures, reads, service
 from backend.orders.service import Done, Step
 from backend.ratelimit.rules import Action as Limited
+from backend.tabular.xlsx import XLSX_MEDIA_TYPE, xlsx_chunks, xlsx_stream_download
 from schemas.orders import (
     Acceptance,
+    BudgetUpdate,
+    CountySalesFigures,
+    HouseholdBenefitPage,
     Order,
     OrderAction,
     OrderCancel,
@@ -28,6 +34,8 @@ from schemas.orders import (
     OrderSubmit,
     Shipment,
     StepNote,
+    SupplierSalesFigures,
+    UnionFigures,
 )
 
 OrderId = PathId
@@ -138,10 +146,100 @@ async def cancel_order(order_id: OrderId, data: JSONBody[OrderCancel], conn: Con
     return await _act(conn, redis, principal, order_id, step)
 
 
+# ---- figures (the year defaults to this one, China's local date) ----
+
+Year = Annotated[int | None, QueryParameter(ge=2014, le=2100, description="预算年度，默认今年")]
+FIGURES = {"responses": responses(errors.RoleMayNotAct)}
+EXPORT = FIGURES | {"media_type": XLSX_MEDIA_TYPE}
+
+
+def _year(year: int | None) -> int:
+    return year or local_date(utcnow()).year
+
+
+@get("/orders/figures/unions", operation_id="ListUnionFigures", **FIGURES)
+async def list_union_figures(conn: Conn, principal: Caller, year: Year = None) -> list[UnionFigures]:
+    """Per union: budget, committed, spent, and progress toward its reserved share and per-member amount."""
+    return await figures.list_union_figures(conn, principal, _year(year))
+
+
+@get("/orders/figures/unions.xlsx", operation_id="ExportUnionFigures", **EXPORT)
+async def export_union_figures(conn: Conn, principal: Caller, year: Year = None) -> Stream:
+    the_year = _year(year)
+    pages = figures.union_pages(await figures.list_union_figures(conn, principal, the_year))
+    return xlsx_stream_download(xlsx_chunks("工会消费帮扶", figures.UNIONS_HEADER, pages), f"工会消费帮扶-{the_year}.xlsx")
+
+
+@get("/orders/figures/suppliers", operation_id="GetSupplierSales", **FIGURES)
+async def get_supplier_sales(conn: Conn, principal: Caller, year: Year = None) -> SupplierSalesFigures:
+    return await figures.get_supplier_sales(conn, principal, _year(year))
+
+
+@get("/orders/figures/suppliers.xlsx", operation_id="ExportSupplierSales", **EXPORT)
+async def export_supplier_sales(conn: Conn, principal: Caller, year: Year = None) -> Stream:
+    sales = await figures.get_supplier_sales(conn, principal, _year(year))
+    pages = figures.supplier_pages(sales)
+    return xlsx_stream_download(xlsx_chunks("供应商销售", figures.SUPPLIERS_HEADER, pages), f"供应商销售-{sales.year}.xlsx")
+
+
+@get("/orders/figures/counties", operation_id="GetCountySales", **FIGURES)
+async def get_county_sales(conn: Conn, principal: Caller, year: Year = None) -> CountySalesFigures:
+    """Sales per origin county of the products."""
+    return await figures.get_county_sales(conn, principal, _year(year))
+
+
+@get("/orders/figures/counties.xlsx", operation_id="ExportCountySales", **EXPORT)
+async def export_county_sales(conn: Conn, principal: Caller, year: Year = None) -> Stream:
+    sales = await figures.get_county_sales(conn, principal, _year(year))
+    pages = figures.county_pages(sales)
+    return xlsx_stream_download(xlsx_chunks("产地县销售", figures.COUNTIES_HEADER, pages), f"产地县销售-{sales.year}.xlsx")
+
+
+@get("/orders/figures/households", operation_id="ListHouseholdBenefits", **FIGURES)
+async def list_household_benefits(
+    conn: Conn,
+    principal: Caller,
+    year: Year = None,
+    page: PageParam = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+) -> HouseholdBenefitPage:
+    """Benefit-linked households (利益联结) and what their suppliers report paying them."""
+    return await figures.list_household_benefits(conn, principal, _year(year), page, page_size)
+
+
+@get("/orders/figures/households.xlsx", operation_id="ExportHouseholdBenefits", **EXPORT)
+async def export_household_benefits(request: Request[Any, Any, Any], principal: Caller, year: Year = None) -> Stream:
+    the_year = _year(year)
+    pages = figures.household_pages(request.app.state.db, principal, the_year)
+    return xlsx_stream_download(xlsx_chunks("利益联结农户", figures.HOUSEHOLDS_HEADER, pages), f"利益联结农户-{the_year}.xlsx")
+
+
+@put(
+    "/unions/{union_id:int}/budgets/{year:int}",
+    operation_id="PutUnionBudget",
+    responses=responses(errors.UnionNotFound, errors.BudgetBelowCommitted),
+)
+async def put_union_budget(
+    union_id: PathId,
+    year: FromPath[Annotated[int, Parameter(ge=2014, le=2100)]],
+    data: JSONBody[BudgetUpdate],
+    conn: Conn,
+    principal: Caller,
+) -> UnionFigures:
+    """An admin sets a union's budget for the year, the food procurement total it is measured
+    against, the reserved share (10 % by default) and an optional per-member amount."""
+    return await budgets.put_budget(conn, principal, union_id, year, data)
+
+
+FIGURE_ROUTES = [
+    put_union_budget,
+    list_union_figures, export_union_figures, get_supplier_sales, export_supplier_sales, get_county_sales,
+    export_county_sales, list_household_benefits, export_household_benefits,
+]
 STEP_ROUTES = [approve_order, reject_order, confirm_order, ship_order, receive_order, settle_order, cancel_order]
 
 router = Router(
     path="/api",
-    route_handlers=[submit_order, list_orders, get_order, *STEP_ROUTES],
+    route_handlers=[submit_order, list_orders, get_order, *STEP_ROUTES, *FIGURE_ROUTES],
     tags=["orders"],
 )

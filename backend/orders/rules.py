@@ -4,6 +4,7 @@ ship-by date and who is told of each step. No I/O here."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ DEFAULT_SHIP_BY_DAYS = 7
 LIVE_STATES = frozenset({S.submitted, S.approved, S.confirmed, S.shipped, S.received, S.settled})
 # States before shipping: still waiting on the supplier, so a passed ship-by date is overdue.
 UNSHIPPED_STATES = frozenset({S.submitted, S.approved, S.confirmed})
+# Spent (the figures' 已支出): the union accepted delivery — the purchase that counts toward its
+# reserved share and per-member amount. Orders on their way are in progress, not spent.
+SPENT_STATES = frozenset({S.received, S.settled})
+IN_PROGRESS_STATES = LIVE_STATES - SPENT_STATES
 
 
 @dataclass(frozen=True)
@@ -85,14 +90,18 @@ def find_move(state: OrderState, action: OrderAction, role: Role, facts: OrderFa
     return move
 
 
-# Who is told (DOMAIN §9): the supplier of a new order it can act on, the buyer of its progress.
+# Who is told (DOMAIN §9): the union's approvers of an order waiting for them, the supplier of a
+# new order it can act on, the buyer of its progress.
 class Audience:
+    approver = "approver"
     supplier = "supplier"
     buyer = "buyer"
 
 
 def notifications_for(action: OrderAction, needs_approval: bool) -> list[tuple[str, NotificationEvent]]:
-    if (action is A.submit and not needs_approval) or action is A.approve:
+    if action is A.submit and needs_approval:
+        return [(Audience.approver, NotificationEvent.order_awaiting_approval)]
+    if action in (A.submit, A.approve):
         return [(Audience.supplier, NotificationEvent.order_new)]
     if action is A.confirm:
         return [(Audience.buyer, NotificationEvent.order_confirmed)]
@@ -126,6 +135,11 @@ class OrderScope:
     region_like: str  # county staff: suppliers of their county
 
 
+def states(group: frozenset[OrderState]) -> list[str]:
+    """A state group as the text[] parameter of a query, in a stable order."""
+    return sorted(state.value for state in group)
+
+
 def order_scope(principal: Principal) -> OrderScope:
     if principal.role in UNION_ROLES:
         return OrderScope(principal.union_id or -1, None, "%")
@@ -139,3 +153,46 @@ def order_scope(principal: Principal) -> OrderScope:
 def yuan(fen: int) -> str:
     """Fen as yuan for a message a person reads: 123456 → 1,234.56."""
     return f"{fen // 100:,}.{fen % 100:02d}"
+
+
+def fen_to_yuan(fen: int) -> decimal.Decimal:
+    """Fen as an exact yuan number for a spreadsheet cell: 123456 → 1234.56."""
+    return decimal.Decimal(fen).scaleb(-2)
+
+
+def share_of(total_fen: int, pct: int) -> int:
+    """pct % of an amount in fen, rounded half up to the fen."""
+    return (total_fen * pct + 50) // 100
+
+
+def progress_pct(done_fen: int, target_fen: int | None) -> float | None:
+    """How far toward a target, in percent with one decimal; None when there is no target."""
+    if not target_fen:
+        return None
+    return round(done_fen * 100 / target_fen, 1)
+
+
+@dataclass(frozen=True)
+class FigureScope:
+    """Which unions' figures a caller reads: one union, or the unions of a region."""
+
+    union_id: int | None
+    region_like: str
+
+
+def union_figure_scope(principal: Principal) -> FigureScope:
+    """A buyer or approver its own union; county-role users the unions of their region (the
+    province all of its own); an admin all. Suppliers and others read no union's budget."""
+    if principal.role in UNION_ROLES:
+        return FigureScope(principal.union_id or -1, "%")
+    if principal.role in (Role.county, Role.admin):
+        return FigureScope(None, principal.region_like)
+    raise errors.RoleMayNotAct()
+
+
+def benefit_scope(principal: Principal) -> OrderScope:
+    """Benefit links name registry households: a supplier reads its own, county staff those of their
+    county's suppliers, the province and admins all; unions read none."""
+    if principal.role in UNION_ROLES:
+        raise errors.RoleMayNotAct()
+    return order_scope(principal)

@@ -17,7 +17,7 @@ from backend.notifications.service import notify
 from backend.orders import errors, queries, rules
 from backend.suppliers import queries as supplier_queries
 from schemas.base import Role
-from schemas.notifications import NotificationDraft
+from schemas.notifications import NotificationDraft, NotificationEvent
 from schemas.orders import CartLine, OrderAction, OrderState, OrderSubmit
 
 _encoder = msgspec.json.Encoder(order="deterministic")
@@ -206,11 +206,21 @@ async def _record(
     )
 
 
+# (action, event) → title and body of the message; {total} in yuan.
 _TEXTS = {
-    OrderAction.submit: ("新订单", "工会提交了一份新订单（{total} 元），请及时确认"),
-    OrderAction.approve: ("新订单", "工会审批通过了一份订单（{total} 元），请及时确认"),
-    OrderAction.confirm: ("订单已确认", "供应商已确认您的订单，将按约定时间发货"),
-    OrderAction.ship: ("订单已发货", "供应商已发货，请留意收货并验收"),
+    (OrderAction.submit, NotificationEvent.order_awaiting_approval): (
+        "订单待审批", "有一份订单（{total} 元）超过本工会的审批额度，请及时审批"
+    ),
+    (OrderAction.submit, NotificationEvent.order_new): ("新订单", "工会提交了一份新订单（{total} 元），请及时确认"),
+    (OrderAction.approve, NotificationEvent.order_new): ("新订单", "工会审批通过了一份订单（{total} 元），请及时确认"),
+    (OrderAction.confirm, NotificationEvent.order_confirmed): ("订单已确认", "供应商已确认您的订单，将按约定时间发货"),
+    (OrderAction.ship, NotificationEvent.order_shipped): ("订单已发货", "供应商已发货，请留意收货并验收"),
+}
+# Whose users an audience is: the query and which party of the order it takes.
+_AUDIENCE_USERS = {
+    rules.Audience.approver: (queries.APPROVER_USERS, 0),
+    rules.Audience.buyer: (queries.BUYER_USERS, 0),
+    rules.Audience.supplier: (supplier_queries.SUPPLIER_USERS, 1),
 }
 
 
@@ -222,16 +232,14 @@ async def _notify(
     step: Step,
     needs_approval: bool,
 ) -> list[int]:
-    """Outbox rows for whom `rules.notifications_for` names: the supplier's users or the union's buyers."""
-    union_id, supplier_id = parties
+    """Outbox rows for whom `rules.notifications_for` names: the union's approvers or buyers, or the
+    supplier's users."""
     total = rules.yuan(total_fen)
     ids: list[int] = []
     for audience, event in rules.notifications_for(step.action, needs_approval):
-        query, owner = (
-            (supplier_queries.SUPPLIER_USERS, supplier_id) if audience == rules.Audience.supplier else (queries.BUYER_USERS, union_id)
-        )
-        users = [r["id"] for r in await conn.fetch(query, owner)]
-        title, body = _TEXTS[step.action]
+        query, party = _AUDIENCE_USERS[audience]
+        users = [r["id"] for r in await conn.fetch(query, parties[party])]
+        title, body = _TEXTS[step.action, event]
         draft = NotificationDraft(
             event=event,
             title=title,

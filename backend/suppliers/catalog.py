@@ -8,6 +8,7 @@ import asyncpg
 
 from backend.auth import Principal, require_role
 from backend.calendar.rules import local_date
+from backend.db import rows_to
 from backend.regions.rules import region_prefix
 from backend.suppliers import queries
 from schemas.base import PageMeta, Role
@@ -32,16 +33,14 @@ async def list_catalog(
 ) -> CatalogPage:
     """Only certified (and not expired) suppliers' active products: a suspended supplier's leave."""
     require_role(principal, CATALOG_READERS)
-    rows = await conn.fetch(
-        queries.list_catalog(sort.value),
+    filters = (
         local_date(now),
         category,
         region_prefix(origin_county) + "%" if origin_county else None,
         price_min_fen,
         price_max_fen,
         q or None,
-        page_size,
-        (page - 1) * page_size,
     )
-    items = [CatalogItem(**{k: v for k, v in r.items() if k != "total"}) for r in rows]
-    return CatalogPage(items=items, meta=PageMeta(total=rows[0]["total"] if rows else 0, page=page, page_size=page_size))
+    rows = await conn.fetch(queries.list_catalog(sort.value), *filters, page_size, (page - 1) * page_size)
+    total = await conn.fetchval(queries.COUNT_CATALOG, *filters)
+    return CatalogPage(items=rows_to(rows, CatalogItem), meta=PageMeta(total=total, page=page, page_size=page_size))

@@ -15,6 +15,7 @@ from schemas.suppliers import BenefitKind, CertificationAction, CertificationSta
 S, A = CertificationStatus, CertificationAction
 # Certification-expiry reminders: 90, 30 and 7 days before (832 platform practice), each sent once.
 REMINDER_DAYS_BEFORE = (90, 30, 7)
+REMINDER_HORIZON_DAYS = max(REMINDER_DAYS_BEFORE)
 
 
 def is_recommender(principal: Principal) -> bool:
@@ -70,3 +71,13 @@ INCOME_KIND = {
     BenefitKind.purchase_contract: "business",  # 经营性收入: its produce sold
     BenefitKind.dividend: "property",  # 财产性收入
 }
+
+
+def reminder_due(days_left: int) -> int | None:
+    """The reminder a certificate expiring in `days_left` days is due (the tightest threshold it is
+    within), or None outside all of them. A day the cron missed is made up the next day; a
+    threshold already passed when the certificate was granted is not sent late."""
+    for days_before in sorted(REMINDER_DAYS_BEFORE):
+        if 0 <= days_left <= days_before:
+            return days_before
+    return None

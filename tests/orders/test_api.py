@@ -9,7 +9,7 @@ import asyncpg
 
 from schemas.base import Role
 from tests.factories import User
-from tests.orders.conftest import BUDGET_FEN, THIS_YEAR, Market
+from tests.orders.conftest import BUDGET_FEN, THIS_YEAR, Market, make_org_user
 
 
 async def submit(client, user: User, lines: dict[int, int], *, key: str | None = None, ship_by_days: int = 7):
@@ -119,9 +119,16 @@ async def test_approval_only_above_threshold(client, pool, market: Market) -> No
     assert not small["needs_approval"]
     not_needed = await step(client, u["approver_a"], small["id"], "approve")
     assert (not_needed.status_code, not_needed.json()["code"]) == (409, "approval_not_needed")
+    async with pool.acquire() as conn:  # another union's approver hears nothing of union A's orders
+        await make_org_user(conn, market.world.settings, Role.union_approver, union_id=market.union_b)
     big = (await submit(client, u["buyer_a"], {tea: 20})).json()  # 2,400 yuan > 2,000
     assert big["needs_approval"]
-    assert not await pool.fetchval("SELECT count(*) FROM notifications WHERE (data->>'order_id')::bigint = $1", big["id"])
+    # The union's approvers are told it waits for them; the supplier hears of it once approved.
+    waiting = await pool.fetch(
+        "SELECT user_id, event, body FROM notifications WHERE (data->>'order_id')::bigint = $1", big["id"]
+    )
+    assert [(r["user_id"], r["event"]) for r in waiting] == [(u["approver_a"].id, "order_awaiting_approval")]
+    assert "2,400.00 元" in waiting[0]["body"] and "审批" in waiting[0]["body"]
     early = await step(client, u["supplier_1"], big["id"], "confirm")
     assert (early.status_code, early.json()["code"]) == (409, "awaiting_approval")
     buyer_may_not = await step(client, u["buyer_a"], big["id"], "approve")
