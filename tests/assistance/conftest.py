@@ -12,11 +12,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from schemas.base import Role
-from tests.applications.conftest import Flow, clock, flow  # noqa: F401  (the shared fixtures)
+from tests.applications.conftest import clock, flow  # noqa: F401  (the shared fixtures)
 from tests.factories import VILLAGE_A1A, User, World, make_staff_user
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-APPROVAL = {"monitoring_type": "marginal", "risk_types": ["illness"]}
 MEASURE = {
     "measure_type": "industry",
     "owner_department": "县农业农村局",
@@ -41,16 +40,6 @@ async def monitor(pool: asyncpg.Pool, *household_ids: int) -> None:
         "UPDATE households SET monitoring_status = 'monitoring', monitoring_type = 'marginal' WHERE id = ANY($1)",
         list(household_ids),
     )
-
-
-async def approve_at(flow: Flow, clock: Any, moment: dt.datetime) -> int:
-    """A self-reported case of household a1a walked to county approval at `moment`."""
-    clock(moment - dt.timedelta(days=7))
-    case_id = await flow.to_state("county_approval")
-    clock(moment)
-    approved = await flow.step(Role.county, case_id, "approve", APPROVAL)
-    assert approved["state"] == "approved"
-    return case_id
 
 
 async def snapshot(pool: asyncpg.Pool) -> tuple[Any, ...]:

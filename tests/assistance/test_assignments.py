@@ -12,17 +12,28 @@ from litestar.testing import AsyncTestClient
 
 from schemas.base import Role
 from tests.applications.conftest import Flow
-from tests.assistance.conftest import SHANGHAI, approve_at, call, monitor, snapshot
+from tests.assistance.conftest import SHANGHAI, call, monitor, snapshot
 from tests.factories import User, World
 
 # Friday before National Day 2025: 9/28 (Sunday) and 10/11 (Saturday) are worked, 10/1–10/8 off.
 BEFORE_NATIONAL_DAY = dt.datetime(2025, 9, 26, 10, 0, tzinfo=SHANGHAI)
 DUE_AFTER_NATIONAL_DAY = dt.date(2025, 10, 16)
 DEC_18_2026 = dt.datetime(2026, 12, 18, 10, 0, tzinfo=SHANGHAI)  # counts into 2027, not entered
+APPROVAL = {"monitoring_type": "marginal", "risk_types": ["illness"]}
 
 
 def assignments_path(household_id: int) -> str:
     return f"/api/households/{household_id}/helper-assignments"
+
+
+async def approve_at(flow: Flow, clock: Any, moment: dt.datetime) -> int:
+    """A self-reported case of household a1a walked to county approval at `moment`."""
+    clock(moment - dt.timedelta(days=7))
+    case_id = await flow.to_state("county_approval")
+    clock(moment)
+    approved = await flow.step(Role.county, case_id, "approve", APPROVAL)
+    assert approved["state"] == "approved"
+    return case_id
 
 
 async def assign(client: AsyncTestClient, user: User, household_id: int, helper: User, **body: Any) -> Any:
