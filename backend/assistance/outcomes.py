@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import msgspec
 
+from backend import db
 from backend.assistance import errors, queries, rules
 from backend.auth import Principal, require_role
 from backend.regions.rules import region_prefix
@@ -83,7 +84,9 @@ async def get_report(
     caller's). A household counts where it has both figures; the others are `lacking`."""
     require_role(principal, rules.OUTCOME_READERS)
     code, like = await _region_like(conn, principal, region_code)
-    rows = await conn.fetch(queries.SUMMARISE_OUTCOMES, *_params(like, principal, measure_type, today))
+    async with conn.transaction(readonly=True):
+        await conn.execute(db.BULK_TRANSACTION)  # JIT cost more than the whole county's read (docs/assistance.md)
+        rows = await conn.fetch(queries.SUMMARISE_OUTCOMES, *_params(like, principal, measure_type, today))
     codes = sorted({code} | {r["township_code"] for r in rows if r["township_code"]})
     names = {r["code"]: r["name"] for r in await conn.fetch(queries.LIST_REGION_NAMES, codes)}
     groups: dict[bool, list[OutcomeGroup]] = {True: [], False: []}
@@ -110,10 +113,12 @@ async def list_households(
     """One row per household and measure type, by village and household number."""
     require_role(principal, rules.OUTCOME_READERS)
     _, like = await _region_like(conn, principal, region_code)
-    rows = await conn.fetch(
-        queries.LIST_HOUSEHOLD_OUTCOMES, *_params(like, principal, measure_type, today), page_size,
-        (page - 1) * page_size,
-    )
+    async with conn.transaction(readonly=True):
+        await conn.execute(db.BULK_TRANSACTION)
+        rows = await conn.fetch(
+            queries.LIST_HOUSEHOLD_OUTCOMES, *_params(like, principal, measure_type, today), page_size,
+            (page - 1) * page_size,
+        )
     total = rows[0]["total"] if rows else 0
     return HouseholdOutcomePage(
         items=[_outcome(r) for r in rows], meta=PageMeta(total=total, page=page, page_size=page_size)
@@ -132,6 +137,7 @@ async def household_pages(
     """Every household row of the list, read through one cursor a page at a time."""
     params = _params(region_prefix(region_code) + "%", principal, measure_type, today)
     async with pool.acquire() as conn, conn.transaction(readonly=True):
+        await conn.execute(db.BULK_TRANSACTION)
         cursor = await conn.cursor(queries.EXPORT_HOUSEHOLD_OUTCOMES, *params)
         while rows := await cursor.fetch(EXPORT_PAGE_ROWS):
             yield [_row(_outcome(r)) for r in rows]

@@ -143,10 +143,12 @@ SELECT code, name FROM regions WHERE code = $1
 # caller's own scope): the earliest start of the type's measures, the figures before it (the
 # latest visit with figures on or before that local date, else the income survey of the year
 # before) and at the latest visit with figures after it. $3 the statuses counted, $4 a type or
-# NULL, $5 today. Per-capita income is rounded to the fen (half away from zero).
-OUTCOME_UNITS = """
+# NULL, $5 today. Per-capita income is rounded to the fen (half away from zero). `{page}` pages
+# the units before their visits are looked up, `{total}` counts them all.
+_OUTCOME_UNITS = """
 WITH units AS (
-    SELECT m.household_id, m.measure_type, min(m.start_date) AS start_date, count(*) AS measures
+    SELECT m.household_id, h.household_no, h.village_code, m.measure_type, min(m.start_date) AS start_date,
+           count(*) AS measures{total}
     FROM plan_measures m
     JOIN households h ON h.id = m.household_id
     WHERE h.village_code LIKE $1
@@ -154,9 +156,10 @@ WITH units AS (
       AND m.status = ANY($3::text[])
       AND ($4::text IS NULL OR m.measure_type = $4)
       AND m.start_date <= $5
-    GROUP BY m.household_id, m.measure_type
+    GROUP BY m.household_id, h.household_no, h.village_code, m.measure_type
+    {page}
 )
-SELECT u.household_id, h.household_no, h.village_code, u.measure_type, u.start_date, u.measures,
+SELECT u.*,
        CASE WHEN bv.as_of IS NOT NULL THEN 'visit' WHEN i.household_id IS NOT NULL THEN 'income_survey' END
            AS before_source,
        coalesce(bv.as_of, make_date(i.year, 12, 31)) AS before_as_of,
@@ -171,7 +174,6 @@ SELECT u.household_id, h.household_no, h.village_code, u.measure_type, u.start_d
        round(lv.net_income_fen::numeric / lv.member_count)::bigint AS latest_income_fen,
        lv.rigid_expense_fen AS latest_rigid_fen
 FROM units u
-JOIN households h ON h.id = u.household_id
 LEFT JOIN LATERAL (
     SELECT (v.visited_at AT TIME ZONE 'Asia/Shanghai')::date AS as_of, v.member_count, v.net_income_fen,
            v.rigid_expense_fen
@@ -197,20 +199,17 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) lv ON true
 """
+_UNIT_ORDER = "ORDER BY h.village_code, h.household_no, m.measure_type"
 
-# A page of OUTCOME_UNITS ($6 limit, $7 offset), with the total.
-LIST_HOUSEHOLD_OUTCOMES = f"""
-SELECT o.*, count(*) OVER () AS total
-FROM ({OUTCOME_UNITS}) o
-ORDER BY o.village_code, o.household_no, o.measure_type
-LIMIT $6 OFFSET $7
-"""
+OUTCOME_UNITS = _OUTCOME_UNITS.format(page="", total="")
 
-EXPORT_HOUSEHOLD_OUTCOMES = f"""
-SELECT o.*
-FROM ({OUTCOME_UNITS}) o
-ORDER BY o.village_code, o.household_no, o.measure_type
-"""
+# A page of the units ($6 limit, $7 offset) with their figures and how many there are in all.
+LIST_HOUSEHOLD_OUTCOMES = (
+    _OUTCOME_UNITS.format(page=f"{_UNIT_ORDER} LIMIT $6 OFFSET $7", total=", count(*) OVER () AS total")
+    + "ORDER BY u.village_code, u.household_no, u.measure_type\n"
+)
+
+EXPORT_HOUSEHOLD_OUTCOMES = OUTCOME_UNITS + "ORDER BY u.village_code, u.household_no, u.measure_type\n"
 
 # Averages per measure type over the region (township_code NULL) and per township, counting only
 # the households with both figures.
