@@ -126,10 +126,14 @@ async def test_a_farmer_sees_their_own_helper_and_plan_only(
     a1a, a1b = world.households["a1a"], world.households["a1b"]
     await monitor(pool, a1a.id, a1b.id)
     helper = world.user(Role.helper)
-    await pool.execute(
-        "UPDATE users SET phone_enc = $2, phone_masked = $3 WHERE id = $1",
-        helper.id, pii.encrypt("13907710001"), mask_phone("13907710001"),
-    )
+    phone_path = f"/api/staff/users/{helper.id}/phone"
+    refused = await call(client, "PUT", phone_path, world.user(Role.county), {"phone": "0771-1234567"}, status=422)
+    assert refused["detail"] == [{"field": "phone", "reason": "手机号码应为11位数字"}]
+    await call(client, "PUT", phone_path, world.other_county[Role.county], {"phone": "13907710009"}, status=404)
+    account = await call(client, "PUT", phone_path, world.user(Role.county), {"phone": "139 0771 0001"})
+    assert account["phone_masked"] == mask_phone("13907710001")
+    stored = await pool.fetchval("SELECT phone_enc FROM users WHERE id = $1", helper.id)
+    assert pii.decrypt(bytes(stored)) == "13907710001"  # encrypted at rest, like every phone
     await call(client, "POST", measures_path(a1a.id), world.user(Role.township), MEASURE, status=201)
     await call(client, "POST", measures_path(a1b.id), world.user(Role.township),
                {**MEASURE, "measure_type": "education", "owner_department": "县教育局"}, status=201)
