@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from schemas.base import SINGLE_LINE, BaseStruct, Fen, Id, PageMeta
+from schemas.registry import MonitoringStatus
 
 Note = Annotated[str, Meta(max_length=500)]
 Department = Annotated[str, Meta(min_length=1, max_length=100, pattern=SINGLE_LINE, description="责任单位")]
@@ -124,7 +125,7 @@ class Plan(BaseStruct):
     approved case, and every measure (oldest start first)."""
 
     household_id: int
-    monitoring_status: str
+    monitoring_status: MonitoringStatus
     measures: list[Measure]
     helper: HelperBrief | None = None
     due_date: dt.date | None = None

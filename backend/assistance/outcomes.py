@@ -16,6 +16,7 @@ from backend.auth import Principal, require_role
 from backend.regions.rules import region_prefix
 from schemas.assistance import (
     Figures,
+    FigureSource,
     HouseholdOutcome,
     HouseholdOutcomePage,
     MeasureType,
@@ -50,7 +51,7 @@ def _figures(row: asyncpg.Record, side: str) -> Figures | None:
     if row[f"{side}_income_fen"] is None:
         return None
     return Figures(
-        source=row["before_source"] if side == "before" else "visit",  # type: ignore[arg-type]
+        source=FigureSource(row["before_source"]) if side == "before" else FigureSource.visit,
         as_of=row[f"{side}_as_of"],
         member_count=row[f"{side}_member_count"],
         per_capita_income_fen=row[f"{side}_income_fen"],

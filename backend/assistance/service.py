@@ -32,6 +32,7 @@ from schemas.assistance import (
 )
 from schemas.base import ErrorDetail, Role
 from schemas.notifications import NotificationDraft, NotificationEvent
+from schemas.registry import MonitoringStatus
 
 FARMER_PLAN_PAGE = "pages/household/index"
 
@@ -160,7 +161,7 @@ async def get_plan(conn: asyncpg.Connection, principal: Principal, household_id:
         helper = HelperBrief(user_id=row["user_id"], display_name=row["display_name"], phone_masked=row["phone_masked"])
     return Plan(
         household_id=household_id,
-        monitoring_status=household["monitoring_status"],
+        monitoring_status=MonitoringStatus(household["monitoring_status"]),
         measures=[_measure(r) for r in await conn.fetch(queries.LIST_MEASURES, household_id)],
         helper=helper,
         due_date=case["plan_due_date"] if case else None,

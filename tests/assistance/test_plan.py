@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncpg
 from litestar.testing import AsyncTestClient
 
+from backend.auth import Principal
 from backend.pii import Pii, mask_phone
 from schemas.base import Role
 from tests.assistance.conftest import MEASURE, call, monitor, snapshot
-from tests.factories import User, World, make_farmer
+from tests.factories import User, World, make_farmer, token_for
 
 HELPER_APP = "/api/miniapp/helper"
 FARMER_PLAN = "/api/miniapp/farmer/plan"
@@ -154,3 +155,10 @@ async def test_a_farmer_sees_their_own_helper_and_plan_only(
         )
     staff_view = await call(client, "GET", f"/api/households/{a1a.id}/plan", world.user(Role.county))
     assert staff_view["helper"]["phone_masked"] == "139****0001"  # staff see the masked phone only
+
+
+async def test_a_farmer_not_yet_bound_to_a_household_sees_no_plan(client: AsyncTestClient, world: World, pool: asyncpg.Pool) -> None:
+    user_id = await pool.fetchval("INSERT INTO users (role, openid) VALUES ('farmer', 'openid-unbound') RETURNING id")
+    principal = Principal(user_id=user_id, role=Role.farmer)
+    unbound = User(user_id, Role.farmer, principal, token_for(world.settings, principal))
+    assert (await call(client, "GET", FARMER_PLAN, unbound, status=404))["code"] == "household_not_found"
