@@ -13,6 +13,7 @@ from backend.accounts.revocations import Revocations
 from backend.accounts.routes import router as accounts_router
 from backend.alerts.routes import router as alerts_router
 from backend.applications.routes import router as applications_router
+from backend.assistance.routes import router as assistance_router
 from backend.audit.routes import router as audit_router
 from backend.boundary import MAX_JSON_BODY_BYTES, check_request
 from backend.calendar.routes import router as calendar_router
@@ -37,6 +38,7 @@ from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
 from miniapp_api.helper_alerts import router as helper_alerts_router
+from miniapp_api.helper_plans import router as helper_plans_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -59,6 +61,8 @@ ROUTE_HANDLERS = [
     helper_alerts_router,
     orders_router,
     suppliers_router,
+    assistance_router,
+    helper_plans_router,
 ]
 
 

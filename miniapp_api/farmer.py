@@ -11,8 +11,10 @@ from litestar.params import HeaderParameter, JSONBody
 from backend.applications import errors as application_errors
 from backend.applications import reads as applications_reads
 from backend.applications import service as applications
+from backend.assistance import errors as assistance_errors
+from backend.assistance import service as assistance
 from backend.auth import require_role, utcnow
-from backend.deps import Caller, Conn, LimiterDep, PathId, RedisDep
+from backend.deps import Caller, Conn, LimiterDep, PathId, PiiDep, RedisDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
@@ -31,6 +33,7 @@ from schemas.applications import (
     ObjectionRaise,
     Withdraw,
 )
+from schemas.assistance import FarmerPlan
 from schemas.base import Role
 from schemas.registry import Household
 
@@ -41,6 +44,12 @@ FARMER = {Role.farmer}
 async def my_household(conn: Conn, principal: Caller) -> Household:
     require_role(principal, FARMER)
     return await registry.get_household(conn, principal, principal.household_only or -1)
+
+
+@get("/plan", operation_id="GetMyPlan", responses=responses(assistance_errors.HouseholdNotFound))
+async def my_plan(conn: Conn, pii: PiiDep, principal: Caller) -> FarmerPlan:
+    """我的帮扶: the household's responsible helper (name and phone to call) and its plan."""
+    return await assistance.get_farmer_plan(conn, pii, principal)
 
 
 @put(
@@ -188,6 +197,7 @@ router = Router(
     path="/api/miniapp/farmer",
     route_handlers=[
         my_household,
+        my_plan,
         save_application_draft,
         submit_application,
         list_my_applications,

@@ -52,6 +52,12 @@ class StaffUser(BaseStruct):
     deactivated_at: dt.datetime | None = None
 
 
+class StaffPhoneUpdate(BaseStruct):
+    """The account's phone (a farmer calls their helper on it); null removes it."""
+
+    phone: Phone | None
+
+
 class StaffUserCreated(BaseStruct):
     user: StaffUser
     # Only when the server made the password: shown this once, never stored in clear.

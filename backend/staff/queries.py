@@ -75,6 +75,10 @@ ORDER BY u.id
 LIMIT $7 OFFSET $8
 """
 
+SET_PHONE = """
+UPDATE users SET phone_enc = $2, phone_masked = $3 WHERE id = $1
+"""
+
 SET_ACTIVE = """
 UPDATE users
 SET active = $2,

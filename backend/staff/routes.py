@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -20,6 +20,7 @@ from schemas.base import Role
 from schemas.staff import (
     OneTimePassword,
     StaffImportReport,
+    StaffPhoneUpdate,
     StaffUser,
     StaffUserCreate,
     StaffUserCreated,
@@ -96,6 +97,16 @@ async def reactivate_user(
     user_id: PathId, conn: Conn, principal: Caller, revocations: RevocationsDep
 ) -> StaffUser:
     return await service.set_active(conn, revocations, principal, user_id, active=True)
+
+
+@put(
+    "/users/{user_id:int}/phone",
+    operation_id="SetStaffPhone",
+    responses=responses(staff_errors.StaffUserNotFound, staff_errors.StaffUserInvalid),
+)
+async def set_phone(user_id: PathId, data: JSONBody[StaffPhoneUpdate], conn: Conn, pii: PiiDep, principal: Caller) -> StaffUser:
+    """The phone a farmer sees for their helper (encrypted at rest, masked for staff); null removes it."""
+    return await service.set_phone(conn, pii, principal, user_id, data.phone)
 
 
 @post(
@@ -175,6 +186,7 @@ router = Router(
         deactivate_user,
         reactivate_user,
         reset_password,
+        set_phone,
         import_users,
         get_import,
         download_rejects,

@@ -156,9 +156,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def _lock(conn: asyncpg.Connection, caller: Principal, user_id: int) -> None:
+async def _lock(conn: asyncpg.Connection, caller: Principal, user_id: int, *, own_allowed: bool = False) -> None:
     require_manager(caller)
-    if user_id == caller.user_id:
+    if user_id == caller.user_id and not own_allowed:
         raise errors.OwnAccount()
     locked = await conn.fetchval(
         queries.LOCK_USER_IN_SCOPE, user_id, sorted(rules.managed_roles(caller)), rules.scope_like(caller)
@@ -182,6 +182,23 @@ async def set_active(
         user = await _get(conn, caller, user_id)
     revocations.expire()
     return user
+
+
+async def set_phone(
+    conn: asyncpg.Connection, pii: Pii, caller: Principal, user_id: int, phone: str | None
+) -> StaffUser:
+    """Sets (or, with None, removes) the account's phone, stored encrypted and shown masked; audited
+    without the number."""
+    try:
+        number = normalize_phone(phone) if phone is not None else None
+    except ValueError as exc:
+        raise errors.StaffUserInvalid(str(exc), [ErrorDetail(field="phone", reason=str(exc))]) from None
+    async with conn.transaction():
+        await _lock(conn, caller, user_id, own_allowed=True)
+        masked = mask_phone(number) if number else None
+        await conn.execute(queries.SET_PHONE, user_id, pii.encrypt(number) if number else None, masked)
+        await audit.record(conn, caller.user_id, "staff.user_phone_set", "user", user_id, {"phone_masked": masked})
+        return await _get(conn, caller, user_id)
 
 
 async def reset_password(
