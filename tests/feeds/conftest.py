@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from arq.connections import ArqRedis
 from litestar.testing import AsyncTestClient
@@ -160,8 +161,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     for field in Settings.__struct_fields__:
         value = getattr(settings, field)
-        if value is not None:
-            env[env_name(field)] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            env[env_name(field)] = str(value).lower()
+        elif isinstance(value, tuple):  # structured settings travel as JSON (the rate limits)
+            env[env_name(field)] = msgspec.json.encode(value).decode()
+        elif value is not None:
+            env[env_name(field)] = str(value)
     return env
 
 
