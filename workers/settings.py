@@ -13,10 +13,12 @@ from backend import db
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.settings import Settings, load_settings
-from workers import alerts, feeds, notifications, photos
+from workers import alerts, feeds, notifications, photos, visits
 
-FUNCTIONS: list[Any] = [*notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS, *alerts.FUNCTIONS]
-CRON_JOBS: list[Any] = [*notifications.CRON_JOBS, *photos.CRON_JOBS, *feeds.CRON_JOBS, *alerts.CRON_JOBS]
+FUNCTIONS: list[Any] = [*notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS, *alerts.FUNCTIONS,
+                      *visits.FUNCTIONS]
+CRON_JOBS: list[Any] = [*notifications.CRON_JOBS, *photos.CRON_JOBS, *feeds.CRON_JOBS, *alerts.CRON_JOBS,
+                      *visits.CRON_JOBS]
 
 
 async def startup(ctx: dict[str, Any]) -> None:
