@@ -7,8 +7,8 @@ the daily reminder cron, and recording 1,000 visits with a photo each through th
 Without DATABASE_URL / REDIS_URL the embedded servers under .fangpin/bench are used. A scratch
 database is created, migrated and loaded set-based (one county, 10 townships, 200 villages; half
 the households monitored with an approved case, half lifted; two visits each in the past months,
-a tenth visited this month, plans for most monitored households, open rectification items), and
-dropped at the end.
+a quarter last visited two months ago (overdue), a tenth visited this month, plans for most
+monitored households, open rectification items), and dropped at the end.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
 from backend.auth import Principal, issue_access_token  # noqa: E402
+from backend.calendar.rules import LEGAL_TZ, local_date  # noqa: E402
 from backend.db import create_pool  # noqa: E402
 from backend.embedded import servers  # noqa: E402
 from backend.settings import load_settings  # noqa: E402
-from backend.visits import board, service  # noqa: E402
+from backend.visits import board, rules, service  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from schemas.base import Role  # noqa: E402
 from schemas.visits import BoardList  # noqa: E402
@@ -85,10 +86,10 @@ async def seed(conn: asyncpg.Connection, households: int, helpers: int) -> None:
     await conn.execute(
         """
         INSERT INTO visits (household_id, visitor_user_id, visited_at, checklist)
-        SELECT h.id, h.helper_user_id, now() - make_interval(days => 20 + 30 * k + (h.id % 9)::int), '{}'
+        SELECT h.id, h.helper_user_id, now() - make_interval(days => 20 + 30 * k + (h.id % 9)::int + 30 * (h.id % 4 = 0)::int), '{}'::jsonb
         FROM households h, generate_series(0, 1) AS k
         UNION ALL
-        SELECT h.id, h.helper_user_id, date_trunc('month', now()) + interval '1 hour', '{}'
+        SELECT h.id, h.helper_user_id, date_trunc('month', now()) + interval '1 hour', '{}'::jsonb
         FROM households h WHERE h.id % 10 = 0
         """
     )
@@ -151,13 +152,16 @@ async def reads(pool: asyncpg.Pool, helpers: list[asyncpg.Record]) -> None:
         await timed("county overdue board (10 townships)", 10, lambda i: board.get_board(conn, county, None, now))
         await timed("township list: visits overdue, page 1", 30, lambda i: board.list_board_items(
             conn, township, BoardList.visit_overdue, None, now, page=1, page_size=50))
-        for day in range(3):
+        # Today and tomorrow (overdue households speak), and the month's last week (due ones too).
+        last_week = dt.datetime.combine(rules.month_end(local_date(now)) - dt.timedelta(days=2), dt.time(9),
+                                        tzinfo=LEGAL_TZ)
+        for moment in (now, now + dt.timedelta(days=1), last_week):
             start = time.perf_counter()
-            sent = await service.remind_visits(conn, now + dt.timedelta(days=day))
+            sent = await service.remind_visits(conn, moment)
             elapsed = time.perf_counter() - start
             again_start = time.perf_counter()
-            again = await service.remind_visits(conn, now + dt.timedelta(days=day))
-            print(f"daily reminder cron, day {day + 1}: {len(sent)} messages in {elapsed * 1000:.0f} ms; "
+            again = await service.remind_visits(conn, moment)
+            print(f"daily reminder cron, {local_date(moment)}: {len(sent)} messages in {elapsed * 1000:.0f} ms; "
                   f"second run {len(again)} in {(time.perf_counter() - again_start) * 1000:.0f} ms")
 
 

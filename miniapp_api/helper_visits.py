@@ -35,7 +35,11 @@ HELPERS = frozenset({Role.helper})
 
 
 @get("/to-visit", operation_id="ListHelperToVisit")
-async def list_to_visit(conn: Conn, principal: Caller, all: FromQuery[bool] = False) -> ToVisitList:
+async def list_to_visit(
+    conn: Conn,
+    principal: Caller,
+    all: FromQuery[bool] = False,  # noqa: A002  (the query parameter's name)
+) -> ToVisitList:
     """The caller's households with a visit due or overdue, no plan, or an open rectification
     item, overdue first (`all=true`: every household they are responsible for)."""
     require_role(principal, HELPERS)

@@ -10,7 +10,7 @@ import asyncpg
 
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import BULK_TRANSACTION, rows_to
 from backend.regions.rules import region_prefix
 from backend.visits import report_queries, rules
 from backend.visits.reports import region_in_scope, without_total
@@ -36,7 +36,9 @@ async def _params(conn: asyncpg.Connection, principal: Principal, region_code: s
 async def get_board(conn: asyncpg.Connection, principal: Principal, region_code: str | None, now: dt.datetime) -> VisitBoard:
     """Counts per township of the region (default the caller's), as of now."""
     code, params = await _params(conn, principal, region_code, now)
-    rows = rows_to(await conn.fetch(report_queries.BOARD, *params), VisitBoardRow)
+    async with conn.transaction(readonly=True):
+        await conn.execute(BULK_TRANSACTION)  # a county's households at once: JIT costs more than it saves
+        rows = rows_to(await conn.fetch(report_queries.BOARD, *params), VisitBoardRow)
     return VisitBoard(region_code=code, rows=rows)
 
 
@@ -52,6 +54,8 @@ async def list_board_items(
 ) -> BoardItemPage:
     """The households (cases, items) behind one count, oldest date first."""
     _, params = await _params(conn, principal, region_code, now)
-    rows = await conn.fetch(report_queries.BOARD_ITEMS[which.value], *params, page_size, (page - 1) * page_size)
+    async with conn.transaction(readonly=True):
+        await conn.execute(BULK_TRANSACTION)
+        rows = await conn.fetch(report_queries.BOARD_ITEMS[which.value], *params, page_size, (page - 1) * page_size)
     items = rows_to([without_total(r) for r in rows], BoardItem)
     return BoardItemPage(items=items, meta=PageMeta(total=rows[0]["total"] if rows else 0, page=page, page_size=page_size))

@@ -97,7 +97,7 @@ CADENCE = "CASE WHEN h.monitoring_status = 'monitoring' THEN 'monthly' WHEN h.ca
 # $3 lifted current (NULL outside March/August/November), $4 lifted previous (rules.periods_on);
 # `{where}` narrows the households with parameters from $5. `status` is rules.cadence_status.
 CADENCE_ROWS = f"""
-WITH base AS (
+WITH base AS MATERIALIZED (
     SELECT h.id AS household_id, h.household_no, h.village_code, h.helper_user_id, {CADENCE} AS cadence,
            (SELECT (max(vv.visited_at) AT TIME ZONE '{_TZ}')::date FROM visits vv
             WHERE vv.household_id = h.id) AS last_visited_on,

@@ -158,21 +158,24 @@ SELECT c.household_id, c.village_code, c.helper_user_id, NULL::bigint AS ref_id,
        (SELECT a.plan_due_date FROM applications a
         WHERE a.household_id = c.household_id AND a.kind = 'identification' AND a.state = 'approved'
         ORDER BY a.decided_at DESC LIMIT 1) AS on_date
-FROM ({_CADENCE_IN_REGION}) c WHERE c.plan_missing
+FROM cadence c WHERE c.plan_missing
 """,
     "visit_overdue": f"""
 SELECT c.household_id, c.village_code, c.helper_user_id, NULL::bigint AS ref_id, c.last_visited_on AS on_date
-FROM ({_CADENCE_IN_REGION}) c WHERE c.status = 'overdue'
+FROM cadence c WHERE c.status = 'overdue'
 """,
     "rectification_open": _RECTIFICATION_OPEN,
 }
 
-# Every source takes $1-$8 (the cadence's periods, the region LIKEs, today, now) and uses some;
-# this unread CTE names them all so that each list's statement types every parameter.
-_ALL_PARAMS = "params AS (SELECT $1::date, $2::date, $3::date, $4::date, $5::text, $6::text, $7::date, $8::timestamptz)"
+# Every board statement starts with these: `params` names $1-$8 (the cadence's periods, the region
+# LIKEs, today, now) so that a list using only some still types them all; `cadence` is the
+# households' cadence rows once, for the two sources that read it (unread: never computed).
+_COMMON = f"""params AS (SELECT $1::date, $2::date, $3::date, $4::date, $5::text, $6::text, $7::date, $8::timestamptz),
+cadence AS MATERIALIZED ({_CADENCE_IN_REGION})"""
 
 BOARD = f"""
-WITH towns AS (
+WITH {_COMMON},
+towns AS (
     SELECT code, name FROM regions
     WHERE level = 'township' AND code LIKE $5 AND code LIKE $6
 ),
@@ -191,7 +194,7 @@ ORDER BY t.code
 # One list behind the board, paged ($9 limit, $10 offset), oldest date first.
 BOARD_ITEMS = {
     name: f"""
-WITH {_ALL_PARAMS}
+WITH {_COMMON}
 SELECT s.household_id, h.household_no, s.village_code, r.name AS village_name, s.helper_user_id,
        u.display_name AS helper_name, s.ref_id, s.on_date AS "on", count(*) OVER () AS total
 FROM ({sql}) s

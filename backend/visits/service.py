@@ -13,7 +13,7 @@ import msgspec
 
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import BULK_TRANSACTION, rows_to
 from backend.notifications.service import notify
 from backend.settings import Settings
 from backend.visits import errors, queries, rules
@@ -234,6 +234,7 @@ async def remind_visits(conn: asyncpg.Connection, now: dt.datetime) -> list[int]
     periods = rules.periods_on(today)
     ids: list[int] = []
     async with conn.transaction():
+        await conn.execute(BULK_TRANSACTION)  # every household with a helper at once: no JIT
         for row in await conn.fetch(queries.CLAIM_REMINDERS, *periods.params(), today, rules.reminds_due(today)):
             (notification_id,) = await notify(conn, [row["user_id"]], _reminder(row["overdue"], row["due"]))
             await conn.execute(queries.SET_REMINDER_NOTIFICATION, row["user_id"], today, notification_id)

@@ -55,7 +55,7 @@ def flags_of(visit: dict[str, Any]) -> set[str]:
 
 
 async def count(pool: asyncpg.Pool, table: str) -> int:
-    return await pool.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608  (a table name of the test's own)
+    return await pool.fetchval(f"SELECT count(*) FROM {table}")
 
 
 @pytest.fixture

@@ -10,7 +10,16 @@ import asyncpg
 from schemas.base import Role
 from tests.factories import VILLAGE_A1A, World, make_staff_user
 from tests.photos.conftest import phone_photo
-from tests.visits.conftest import HOME, attach, call, checklist, count, flags_of, record, visit_body
+from tests.visits.conftest import (
+    HOME,
+    attach,
+    call,
+    checklist,
+    count,
+    flags_of,
+    record,
+    visit_body,
+)
 
 
 def exif_time(moment: dt.datetime) -> str:
