@@ -134,7 +134,7 @@ WHERE h.monitoring_status = 'monitoring' AND h.village_code LIKE $5 AND h.villag
 
 _CADENCE_IN_REGION = CADENCE_ROWS.format(where="h.village_code LIKE $5 AND h.village_code LIKE $6")
 
-# Cases past 15 days ($7 today's instant: applications.queries.OVERDUE).
+# Cases past 15 days ($8 now: applications.queries.OVERDUE).
 _IDENTIFICATION_OVERDUE = f"""
 SELECT h.id AS household_id, h.village_code, h.helper_user_id, a.id AS ref_id, {DEADLINE} AS on_date
 FROM applications a
@@ -153,14 +153,14 @@ WHERE ri.status = 'open' AND h.village_code LIKE $5 AND h.village_code LIKE $6
 BOARD_SOURCES = {
     "identification_overdue": _IDENTIFICATION_OVERDUE,
     "helper_late": _HELPER_LATE,
-    "plan_missing": f"""
+    "plan_missing": """
 SELECT c.household_id, c.village_code, c.helper_user_id, NULL::bigint AS ref_id,
        (SELECT a.plan_due_date FROM applications a
         WHERE a.household_id = c.household_id AND a.kind = 'identification' AND a.state = 'approved'
         ORDER BY a.decided_at DESC LIMIT 1) AS on_date
 FROM cadence c WHERE c.plan_missing
 """,
-    "visit_overdue": f"""
+    "visit_overdue": """
 SELECT c.household_id, c.village_code, c.helper_user_id, NULL::bigint AS ref_id, c.last_visited_on AS on_date
 FROM cadence c WHERE c.status = 'overdue'
 """,
