@@ -29,6 +29,7 @@ from backend.pii import Pii
 from backend.queue import create_redis
 from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
+from backend.security import cors_config, security_headers
 from backend.settings import Settings, load_settings
 from backend.staff.routes import router as staff_router
 from backend.suppliers.routes import router as suppliers_router
@@ -96,9 +97,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         # Every route's input passes backend/boundary.py first; a layer's own before_request
         # would replace this one, so none sets one (tests/foundation/test_boundary.py sweeps all).
         before_request=check_request,
+        cors_config=cors_config(settings),
     )
     # Around litestar's own handler rather than in `middleware=`: route middleware never runs for
     # a path or method no route matches, and those 404/405 answers need an id too.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(security_headers(app.asgi_handler))
     document_routes(app)
     return app

@@ -1,5 +1,5 @@
 """Dependencies every route may ask for by name: `conn`, `principal`, `settings`, `pii`, `redis`,
-`revocations`, `storage`.
+`revocations`, `storage`, `limiter`.
 
 Providers reach the app state through `request`: a `state` parameter makes litestar build and
 validate a State copy for every provider on every request (6 µs of a household read's CPU).
@@ -20,6 +20,7 @@ from backend.accounts.revocations import Revocations
 from backend.auth import Principal, provide_principal
 from backend.photos.storage import PhotoStorage, storage_for
 from backend.pii import Pii
+from backend.ratelimit.service import Limiter
 from backend.settings import Settings
 from schemas.base import INT64_MAX, MAX_PAGE
 
@@ -64,6 +65,13 @@ def provide_storage(request: Request) -> PhotoStorage:
     return storage_for(request.app.state.settings)
 
 
+def provide_limiter(request: Request) -> Limiter:
+    """The rate limiter for this caller's address (the proxy's forwarded address when uvicorn runs
+    with --proxy-headers behind a trusted one, docs/security.md)."""
+    address = request.client.host if request.client else "unknown"
+    return Limiter(request.app.state.redis, request.app.state.settings, address)
+
+
 DEPENDENCIES = {
     "conn": Provide(provide_caller_conn),
     "principal": Provide(provide_principal),
@@ -72,6 +80,7 @@ DEPENDENCIES = {
     "redis": Provide(provide_redis, sync_to_thread=False),
     "revocations": Provide(provide_revocations, sync_to_thread=False),
     "storage": Provide(provide_storage, sync_to_thread=False),
+    "limiter": Provide(provide_limiter, sync_to_thread=False),
 }
 
 # For the few routes that serve callers without a token (log-in, refresh, signed photo links).
@@ -86,6 +95,7 @@ SettingsDep = NamedDependency[Settings]
 RedisDep = NamedDependency[ArqRedis]
 RevocationsDep = NamedDependency[Revocations]
 StorageDep = NamedDependency[PhotoStorage]
+LimiterDep = NamedDependency[Limiter]
 
 # Path and query parameters: litestar checks a parameter against its `Parameter` bounds (msgspec's
 # Meta is ignored there), and the bound must sit on the whole `int | None`.

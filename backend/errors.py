@@ -10,6 +10,7 @@ import logging
 import re
 from typing import ClassVar
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -19,6 +20,18 @@ from backend.observability import current_request_id
 from schemas.base import ErrorBody, ErrorDetail
 
 log = logging.getLogger("fangpin.errors")
+
+# PostgreSQL went away under a request (a restart, a failover, pg_terminate_backend) or refuses
+# new connections for now: a 503 worth retrying, not a 500.
+DATABASE_GONE = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.PostgresConnectionError,
+    ConnectionError,
+)
 
 
 def _snake(name: str) -> str:
@@ -130,6 +143,14 @@ class InternalError(DomainError):
     message = "系统繁忙，请稍后再试"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The connection to PostgreSQL was lost or refused mid-request: the transaction rolled back
+    with it, so nothing was half-written, and the pool opens a fresh connection for the next."""
+
+    message = "系统繁忙，请稍后再试"
+    retry_after_s = 5
+
+
 _HTTP_ERRORS: dict[int, type[DomainError]] = {
     error.status_code: error
     for error in (
@@ -225,7 +246,23 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[ErrorBo
     return domain_error_handler(request, error())
 
 
+def _database_gone(exc: BaseException) -> bool:
+    """The error, or what it was raised from or while handling (closing a transaction on a dead
+    connection raises InterfaceError in the middle of handling the lost connection)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, DATABASE_GONE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[ErrorBody]:
+    if _database_gone(exc):
+        log.warning("request.database_unavailable", extra={"path": request.url.path, "error": str(type(exc))})
+        return domain_error_handler(request, DatabaseUnavailable())
     log.exception("request.unhandled", extra={"path": request.url.path})
     return domain_error_handler(request, InternalError())
 

@@ -43,6 +43,7 @@ EVERY_OPERATION = (
     boundary.NumberOutOfRange,
     boundary.BodyTooDeep,
     errors.InternalError,
+    errors.DatabaseUnavailable,
 )
 LOGGED_IN = (
     errors.Unauthorized,

@@ -17,6 +17,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from backend.ratelimit.rules import LimitSetting
+
 Port = Annotated[int, Meta(ge=1, le=65535)]
 PositiveSeconds = Annotated[int, Meta(gt=0)]
 
@@ -63,6 +65,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visit_radius_m: Annotated[int, Meta(ge=50, le=50_000)] = 1000  # from the household's recorded place
     visit_max_accuracy_m: Annotated[int, Meta(ge=5, le=10_000)] = 200  # a position vaguer than this
     visit_photo_max_age_days: Annotated[int, Meta(ge=0, le=365)] = 3  # EXIF time this long before the visit
+    # Rate limits (docs/security.md), replacing the defaults per action, e.g. FANGPIN_RATE_LIMITS=
+    # '[{"action": "order_submit", "per_account": 60, "per_address": 300, "window_s": 3600}]'.
+    # A tuple, so that Settings stays hashable (storage and token caches key on it).
+    rate_limits_enabled: bool = True
+    rate_limits: tuple[LimitSetting, ...] = ()
+    # Browser origins allowed to call the API (a web console), comma-separated. The mini-program
+    # is not a browser page and needs none.
+    cors_origins: str = ""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def key_bytes(self, name: str) -> bytes:
         return base64.b64decode(getattr(self, name))
@@ -101,13 +115,26 @@ def _generated_keys(data_dir: Path) -> dict[str, str]:
     return keys
 
 
+def _json_or_text(field: str, value: str) -> object:
+    """Structured fields (the rate limits) come as JSON in their variable."""
+    if field not in _JSON_FIELDS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise SettingsError(f"配置错误: {env_name(field)} must be JSON") from None
+
+
+_JSON_FIELDS = frozenset({"rate_limits"})
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     raw: dict[str, object] = {}
     for field in Settings.__struct_fields__:
         value = environ.get(env_name(field))
         if value not in (None, ""):
-            raw[field] = value
+            raw[field] = _json_or_text(field, value)
     raw.update(overrides)
     try:
         settings = msgspec.convert(raw, Settings, strict=False)

@@ -10,8 +10,10 @@ from litestar.params import JSONBody
 from backend.accounts import errors as accounts_errors
 from backend.accounts import service
 from backend.auth import require_role
-from backend.deps import PUBLIC, Caller, Conn, PiiDep, RedisDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, LimiterDep, PiiDep, RedisDep, SettingsDep
 from backend.errors import responses
+from backend.ratelimit import errors as ratelimit_errors
+from backend.ratelimit.rules import Action as Limited
 from backend.wechat.client import WeChatClient
 from schemas.accounts import FarmerBind, TokenPair, WeChatLogin
 from schemas.base import Role
@@ -53,6 +55,8 @@ async def login(data: JSONBody[WeChatLogin], conn: Conn, settings: SettingsDep, 
         accounts_errors.WechatPhoneRateLimited,
         accounts_errors.ThrottleUnavailable,
         accounts_errors.WechatUnavailable,
+        ratelimit_errors.RateLimited,
+        ratelimit_errors.RateLimiterUnavailable,
     ),
     status_code=200,
 )
@@ -64,8 +68,10 @@ async def bind(
     settings: SettingsDep,
     wechat: WeChat,
     principal: Caller,
+    limiter: LimiterDep,
 ) -> TokenPair:
     require_role(principal, {Role.farmer})
+    await limiter.check(Limited.farmer_bind, principal.user_id)
     return await service.bind_farmer(conn, redis, pii, settings, wechat, principal, data)
 
 

@@ -12,10 +12,12 @@ from backend.applications import errors as application_errors
 from backend.applications import reads as applications_reads
 from backend.applications import service as applications
 from backend.auth import require_role, utcnow
-from backend.deps import Caller, Conn, PathId, RedisDep
+from backend.deps import Caller, Conn, LimiterDep, PathId, RedisDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
+from backend.ratelimit import errors as ratelimit_errors
+from backend.ratelimit.rules import Action as Limited
 from backend.registry import errors as registry_errors
 from backend.registry import service as registry
 from schemas.applications import (
@@ -83,6 +85,7 @@ SAME_SUBMISSION_AGAIN = ResponseSpec(
         application_errors.StaleVersion,
         application_errors.IdempotencyKeyReused,
         application_errors.PhotoNotOnApplication,
+        ratelimit_errors.RateLimited,
     ),
     response_headers=LOCATION,
 )
@@ -91,12 +94,14 @@ async def submit_application(
     conn: Conn,
     redis: RedisDep,
     principal: Caller,
+    limiter: LimiterDep,
     idempotency_key: Annotated[
         str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=100)
     ] = None,
 ) -> Response[Application]:
     """自主申报. Retrying with the same Idempotency-Key returns the same case (200), never a second."""
     require_role(principal, FARMER)
+    await limiter.check(Limited.application_submit, principal.user_id)
     if not idempotency_key:
         raise application_errors.IdempotencyKeyRequired()
     result = await applications.submit(conn, principal, idempotency_key, data, utcnow())

@@ -71,6 +71,7 @@ async def settings(server_urls: tuple[str, str], wechat_fake_url: str) -> AsyncI
         queue_name=f"fangpin-test-{RUN_ID}:queue",
         redis_prefix=f"fangpin-test-{RUN_ID}:",
         wechat_base_url=wechat_fake_url,
+        rate_limits_enabled=False,  # on in tests/foundation/test_rate_limits.py, which counts on purpose
         **keys,
     )
     await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

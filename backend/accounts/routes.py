@@ -8,19 +8,27 @@ from litestar.params import JSONBody
 from backend.accounts import errors as accounts_errors
 from backend.accounts import service
 from backend.auth import ALLOWED_BEFORE_PASSWORD_CHANGE
-from backend.deps import PUBLIC, Caller, Conn, RedisDep, RevocationsDep, SettingsDep
+from backend.deps import PUBLIC, Caller, Conn, LimiterDep, RedisDep, RevocationsDep, SettingsDep
 from backend.errors import responses
+from backend.ratelimit import errors as ratelimit_errors
+from backend.ratelimit.rules import Action as Limited
 from schemas.accounts import PasswordChange, Profile, RefreshRequest, StaffLogin, TokenPair
 
 
 @post(
     "/login",
     operation_id="StaffLogin",
-    responses=responses(accounts_errors.InvalidCredentials, accounts_errors.AccountLocked),
+    responses=responses(
+        accounts_errors.InvalidCredentials, accounts_errors.AccountLocked, ratelimit_errors.RateLimited,
+        ratelimit_errors.RateLimiterUnavailable,
+    ),
     status_code=200,
     dependencies=PUBLIC,
 )
-async def login(data: JSONBody[StaffLogin], conn: Conn, redis: RedisDep, settings: SettingsDep) -> TokenPair:
+async def login(
+    data: JSONBody[StaffLogin], conn: Conn, redis: RedisDep, settings: SettingsDep, limiter: LimiterDep
+) -> TokenPair:
+    await limiter.check(Limited.staff_login, data.username.casefold())
     return await service.login_staff(conn, redis, settings, data)
 
 

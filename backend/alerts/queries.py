@@ -143,12 +143,12 @@ a.person_id, p.name AS person_name, h.household_no, h.village_code, v.name AS vi
 {_WORK_COLUMNS}
 """
 
-_FROM = """
-FROM alerts a
+_JOINS = """
 JOIN households h ON h.id = a.household_id
 JOIN persons p ON p.household_id = a.household_id AND p.id = a.person_id
 JOIN regions v ON v.code = h.village_code
 """
+_FROM = "FROM alerts a" + _JOINS
 
 # Filters are optional: NULL means "not filtered on". $5 is a region prefix, $9 the local date,
 # $12 days since raised, $14 true = what the assignee still has to do (waiting for them, or
@@ -167,25 +167,43 @@ WHERE {SCOPE.format(like="$1", only="$2")}
   AND (NOT $14::boolean OR a.status IN ('assigned', 'reopened', 'dismissal_proposed') OR a.attached_for_visit)
 """
 
+# Pages are chosen over alerts and households alone, newest first, and only the page's rows are
+# joined to persons, villages and assignees: with the persons join inside, the planner misjudged
+# the rows and a 200,000-alert county took seconds a page (bench/alerts.py). The total is its own
+# count, a hash join, instead of a window over the ordered index walk.
+_PAGE_FROM = """
+FROM alerts a
+JOIN households h ON h.id = a.household_id
+"""
+
 LIST_ALERTS = f"""
-SELECT {_BRIEF_COLUMNS.format(today="$9::date")}, count(*) OVER () AS total
-{_FROM}
-{_FILTERS}
+WITH page AS (
+    SELECT a.id {_PAGE_FROM} {_FILTERS}
+    ORDER BY a.id DESC
+    LIMIT $7 OFFSET $8
+), total AS MATERIALIZED (
+    SELECT count(*) AS total {_PAGE_FROM} {_FILTERS}
+)
+SELECT {_BRIEF_COLUMNS.format(today="$9::date")}, total.total
+FROM total
+CROSS JOIN alerts a{_JOINS}WHERE a.id = ANY(ARRAY(SELECT id FROM page))
 ORDER BY a.id DESC
-LIMIT $7 OFFSET $8
 """
 
 # The export's pages: the same filters, by id descending below $15 ($7 rows, offset $8 = 0).
 EXPORT_ALERTS = f"""
+WITH page AS (
+    SELECT a.id {_PAGE_FROM} {_FILTERS}
+      AND a.id < $15
+    ORDER BY a.id DESC
+    LIMIT $7 OFFSET $8
+)
 SELECT a.id, a.level, a.rule_code, a.risk_type, a.status, h.village_code, v.name AS village_name,
        h.household_no, p.name AS person_name, a.why, (a.created_at AT TIME ZONE 'Asia/Shanghai')::date AS raised_on,
        (SELECT u.display_name FROM users u WHERE u.id = a.assignee_user_id) AS assignee_name,
        a.due_date, {OVERDUE.format(today="$9::date")} AS overdue, a.dismissal_reason, a.application_id
-{_FROM}
-{_FILTERS}
-  AND a.id < $15
+{_FROM}WHERE a.id = ANY(ARRAY(SELECT id FROM page))
 ORDER BY a.id DESC
-LIMIT $7 OFFSET $8
 """
 
 GET_ALERT = f"""

@@ -1,6 +1,7 @@
 from typing import ClassVar
 
 from backend.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from backend.ratelimit.errors import RateLimited
 from backend.uploads import UploadErrors
 
 
@@ -96,6 +97,7 @@ UPLOAD_ERRORS = UploadErrors(
 
 # What an upload can answer besides the shared statuses, for the OpenAPI document.
 UPLOAD_REFUSALS = (
+    RateLimited,
     FeedFormInvalid,
     FeedFileMissing,
     FeedTooLarge,

@@ -11,12 +11,13 @@ from litestar.response import Stream
 
 from backend import tabular
 from backend.auth import require_role
-from backend.deps import Caller, Conn, PageParam, PathId, RedisDep, SettingsDep, StorageDep
+from backend.deps import Caller, Conn, LimiterDep, PageParam, PathId, RedisDep, SettingsDep, StorageDep
 from backend.errors import responses
 from backend.feeds import errors as feeds_errors
 from backend.feeds import rules, service
 from backend.http import LOCATION, created
 from backend.openapi import multipart_form
+from backend.ratelimit.rules import Action as Limited
 from schemas.feeds import FeedBatch, FeedBatchPage
 
 SAME_FILE_AGAIN = ResponseSpec(
@@ -47,10 +48,12 @@ async def upload_batch(
     storage: StorageDep,
     settings: SettingsDep,
     principal: Caller,
+    limiter: LimiterDep,
 ) -> Response[FeedBatch]:
     """multipart/form-data: `file` (CSV or XLSX), `feed`, `period` (YYYY-MM), optional
     `region_code` and `sheet`. 201 with a new batch, 200 with the batch these bytes already made."""
     require_role(principal, rules.UPLOADERS)
+    await limiter.check(Limited.batch_upload, principal.user_id)
     batch, new = await service.upload_batch(
         conn,
         redis,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from backend.ratelimit.errors import RateLimited
 from schemas.orders import OrderAction, OrderState
 
 STATE_LABELS = {
@@ -114,6 +115,7 @@ class UnionNotFound(NotFound):
 # What any order step can answer besides its own guards.
 STEP_ERRORS = (OrderNotFound, RoleMayNotAct, OrderActionNotAllowed, StaleVersion)
 SUBMIT_ERRORS = (
+    RateLimited,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
     RoleMayNotAct,

@@ -10,12 +10,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from backend.auth import utcnow
-from backend.deps import Caller, Conn, PageParam, PathId, RedisDep
+from backend.deps import Caller, Conn, LimiterDep, PageParam, PathId, RedisDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.notifications.service import enqueue_delivery
 from backend.orders import errors, reads, service
 from backend.orders.service import Done, Step
+from backend.ratelimit.rules import Action as Limited
 from schemas.orders import (
     Acceptance,
     Order,
@@ -49,11 +50,13 @@ async def submit_order(
     conn: Conn,
     redis: RedisDep,
     principal: Caller,
+    limiter: LimiterDep,
     idempotency_key: Annotated[
         str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=100)
     ] = None,
 ) -> Response[Order]:
     """A union buyer submits a cart of one supplier's products: stock reserved, budget committed."""
+    await limiter.check(Limited.order_submit, principal.user_id)
     if not idempotency_key:
         raise errors.IdempotencyKeyRequired()
     done = await service.submit(conn, principal, idempotency_key, data, utcnow())

@@ -1,6 +1,7 @@
 from typing import ClassVar
 
 from backend.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from backend.ratelimit.errors import RateLimited
 from backend.uploads import UploadErrors
 
 
@@ -76,6 +77,7 @@ UPLOAD_ERRORS = UploadErrors(
 
 # What an upload can answer besides the shared statuses, for the OpenAPI document.
 UPLOAD_REFUSALS = (
+    RateLimited,
     PhotoFormInvalid,
     PhotoUploadNotAllowed,
     PhotoOwnerNotFound,

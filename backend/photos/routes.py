@@ -8,12 +8,13 @@ from litestar import Request, Response, Router, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from backend.deps import PUBLIC, Caller, Conn, PathId, RedisDep, SettingsDep, StorageDep
+from backend.deps import PUBLIC, Caller, Conn, LimiterDep, PathId, RedisDep, SettingsDep, StorageDep
 from backend.errors import responses
 from backend.http import LOCATION, created
 from backend.openapi import multipart_form
 from backend.photos import errors as photos_errors
 from backend.photos import rules, service
+from backend.ratelimit.rules import Action as Limited
 from schemas.base import INT64_MAX
 from schemas.photos import OwnerKind, Photo, PhotoList
 
@@ -53,7 +54,9 @@ def _owner_routes(kind: OwnerKind) -> list[Any]:
         storage: StorageDep,
         settings: SettingsDep,
         principal: Caller,
+        limiter: LimiterDep,
     ) -> Response[Photo]:
+        await limiter.check(Limited.photo_upload, principal.user_id)
         photo, new = await service.upload_photo(
             conn,
             redis,

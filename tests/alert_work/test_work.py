@@ -14,13 +14,23 @@ from backend.alerts.work import verify_workdays
 from backend.applications import service as applications
 from backend.auth import utcnow
 from backend.calendar.rules import OfficialCalendar, local_date
+from backend.queue import create_redis
 from backend.settings import Settings
 from schemas.alerts import AlertAssign, AlertLevel
 from schemas.applications import CaseOpen, RiskType
 from schemas.base import Role
-from tests.alert_work.conftest import CONFIRM, DISMISS, alert, assign, call, raise_red, raise_yellow
+from tests.alert_work.conftest import (
+    CONFIRM,
+    DISMISS,
+    alert,
+    assign,
+    call,
+    raise_red,
+    raise_yellow,
+)
 from tests.alerts.conftest import Feeds
 from tests.factories import VILLAGE_A1B, make_staff_user
+from tests.feeds.conftest import run_worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -207,7 +217,9 @@ async def test_an_alert_on_a_monitored_household_is_kept_for_the_next_visit(clie
     assert [a["id"] for a in view["open_alerts"] if a.get("attached_for_visit")] == [red]
 
 
-async def test_overdue_is_listed_and_reminded_once_a_day(client, feeds: Feeds, pool: asyncpg.Pool) -> None:
+async def test_overdue_is_listed_and_reminded_once_a_day(
+    client, feeds: Feeds, pool: asyncpg.Pool, settings: Settings
+) -> None:
     world = feeds.world
     county, helper = world.user(Role.county), world.user(Role.helper)
     late = [await raise_red(feeds, "a1a", 0), await raise_red(feeds, "a1a", 1)]
@@ -225,10 +237,14 @@ async def test_overdue_is_listed_and_reminded_once_a_day(client, feeds: Feeds, p
     load = await call(client, "GET", "/api/alerts/workload", county)
     assert [(w["user_id"], w["open"], w["overdue"]) for w in load] == [(helper.id, 3, 2)]
 
-    async with pool.acquire() as conn:
-        first = await work.remind_overdue(conn, utcnow())
-        second = await work.remind_overdue(conn, utcnow())
-    assert len(first) == 1 and second == []
+    # The daily cron's job, run twice the same day by the real worker: one message, not one per alert.
+    redis = create_redis(settings)
+    try:
+        for _ in range(2):
+            await redis.enqueue_job("alerts_remind_overdue", _queue_name=settings.queue_name)
+            await run_worker(settings)
+    finally:
+        await redis.aclose()
     (reminder,) = await notifications(pool, helper.id, "alert_overdue")
     assert reminder["body"].startswith("2 条预警已逾期未核实（红色 2 条")
 

@@ -130,8 +130,9 @@ def test_up_restarts_a_crash_looping_child_ever_more_slowly(caplog: pytest.LogCa
     assert [round(d, 6) for d in delays] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]  # float clock arithmetic
     # A child that ran for a while before dying is not looping: the first delay again.
     assert child.process is not None and child.process.wait(timeout=30) == 3
-    child.tend(child.started_at + supervisor.CHILD_STABLE_S)
-    assert child.restart_at == child.started_at + supervisor.CHILD_STABLE_S + 1.0
+    died_at = child.started_at + supervisor.CHILD_STABLE_S + 1  # a second past: no float-rounding edge
+    child.tend(died_at)
+    assert child.restart_at == died_at + 1.0
     events = [(r.getMessage(), getattr(r, "exit_code", None)) for r in caplog.records if r.name == "fangpin.up"]
     assert events.count(("up.child_restarted", 3)) == 6 and events.count(("up.child_exited", 3)) == 7
     supervisor.stop_all([child])

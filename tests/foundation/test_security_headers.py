@@ -1,0 +1,46 @@
+"""Every answer carries the security headers; CORS answers only the configured console origins."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar.testing import AsyncTestClient
+
+from backend.app import create_app
+from backend.settings import Settings
+
+CONSOLE = "https://console.fangpin.example.gov.cn"
+
+
+async def test_every_answer_carries_the_security_headers(client: AsyncTestClient) -> None:
+    for path, status in (("/ping", 200), ("/api/no-such-route", 404), ("/api/auth/me", 401)):
+        response = await client.get(path)
+        assert response.status_code == status
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert headers["cache-control"] == "no-store"  # personal data stays out of shared caches
+        assert "max-age=" in headers["strict-transport-security"]
+        assert "access-control-allow-origin" not in headers  # no origin configured in tests
+    docs = await client.get("/schema/swagger")
+    assert docs.status_code == 200 and "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+    assert "default-src 'self'" in docs.headers["content-security-policy"]
+
+
+async def test_cors_answers_the_configured_console_and_nobody_else(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, cors_origins=f"{CONSOLE}, https://other.example"),
+                     configure_logs=False)
+    async with AsyncTestClient(app=app) as client:
+        preflight = await client.options("/api/auth/login", headers={
+            "Origin": CONSOLE, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        })
+        assert preflight.status_code in (200, 204)
+        assert preflight.headers["access-control-allow-origin"] == CONSOLE
+        assert "POST" in preflight.headers["access-control-allow-methods"]
+        answered = await client.get("/ping", headers={"Origin": CONSOLE})
+        assert answered.headers["access-control-allow-origin"] == CONSOLE
+        assert "Retry-After" in answered.headers["access-control-expose-headers"]
+        stranger = await client.get("/ping", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in stranger.headers
