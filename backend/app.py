@@ -34,11 +34,13 @@ from backend.security import cors_config, security_headers
 from backend.settings import Settings, load_settings
 from backend.staff.routes import router as staff_router
 from backend.suppliers.routes import router as suppliers_router
+from backend.visits.routes import router as visits_router
 from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
 from miniapp_api.helper_alerts import router as helper_alerts_router
 from miniapp_api.helper_plans import router as helper_plans_router
+from miniapp_api.helper_visits import router as helper_visits_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -63,6 +65,8 @@ ROUTE_HANDLERS = [
     suppliers_router,
     assistance_router,
     helper_plans_router,
+    visits_router,
+    helper_visits_router,
 ]
 
 

@@ -13,14 +13,11 @@ from backend import db
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.settings import Settings, load_settings
-from workers import alerts, feeds, notifications, photos, suppliers
+from workers import alerts, feeds, notifications, photos, suppliers, visits
 
-FUNCTIONS: list[Any] = [
-    *notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS, *alerts.FUNCTIONS, *suppliers.FUNCTIONS,
-]
-CRON_JOBS: list[Any] = [
-    *notifications.CRON_JOBS, *photos.CRON_JOBS, *feeds.CRON_JOBS, *alerts.CRON_JOBS, *suppliers.CRON_JOBS,
-]
+MODULES = (notifications, photos, feeds, alerts, suppliers, visits)
+FUNCTIONS: list[Any] = [f for module in MODULES for f in module.FUNCTIONS]
+CRON_JOBS: list[Any] = [job for module in MODULES for job in module.CRON_JOBS]
 
 
 async def startup(ctx: dict[str, Any]) -> None:

@@ -15,6 +15,8 @@ from backend.applications import rules as case_rules
 from backend.auth import Principal
 from backend.photos import errors, rules
 from backend.photos.rules import OwnerScope
+from backend.visits import queries as visit_queries
+from backend.visits import rules as visit_rules
 from schemas.base import Role
 from schemas.photos import OwnerKind
 
@@ -50,6 +52,13 @@ def _reads_alert(principal: Principal, owner: OwnerScope) -> bool:
     return principal.role in alert_rules.READERS and rules.covers_owner_region(principal, owner)
 
 
+def _reads_visit(principal: Principal, owner: OwnerScope) -> bool:
+    """The visit's own read rule (backend/visits/rules.may_read_visit)."""
+    return owner.region_code is not None and visit_rules.may_read_visit(
+        principal, owner.region_code, owner.user_ids or []
+    )
+
+
 # A union's order (migration 0017): the union and the supplier; region_code is the supplier's county.
 GET_ORDER_SCOPE = """
 SELECT NULL::bigint AS household_id, s.county_code AS region_code, o.supplier_id, o.union_id, o.state
@@ -66,8 +75,7 @@ class OwnerKindRules:
     uploaders: frozenset[Role]  # of the owner's readers, the roles that attach photos
 
 
-# The visits issue adds `OwnerKind.visit` (household + village, its own read rule) and the orders
-# issue `OwnerKind.order` (union + supplier); until then a kind answers "not ready".
+# A kind without an entry answers "not ready".
 OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
     OwnerKind.application: OwnerKindRules(
         GET_APPLICATION_SCOPE,
@@ -78,6 +86,8 @@ OWNER_KINDS: dict[OwnerKind, OwnerKindRules] = {
     # The helper's or grid officer's evidence of the visit; region staff may add theirs.
     OwnerKind.alert: OwnerKindRules(GET_ALERT_SCOPE, _reads_alert, case_rules.REGION_STAFF),
     OwnerKind.order: OwnerKindRules(GET_ORDER_SCOPE, rules.reads_order, frozenset({Role.union_buyer})),
+    # A home visit's evidence (migration 0016): the visitor and the household's helper, region staff.
+    OwnerKind.visit: OwnerKindRules(visit_queries.GET_VISIT_PHOTO_SCOPE, _reads_visit, visit_rules.RECORDERS),
 }
 
 

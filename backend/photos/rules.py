@@ -204,6 +204,7 @@ class OwnerScope:
     supplier_id: int | None = None
     union_id: int | None = None
     state: str | None = None  # the owner's workflow state, where who may read it depends on it
+    user_ids: list[int | None] | None = None  # people the owner names (a visit's visitor and helper)
 
 
 Check = Callable[[Principal, OwnerScope], bool]

@@ -320,11 +320,10 @@ async def test_photos_outside_the_callers_scope_are_not_found(client, owners: Ow
     assert in_scope_but_not_uploader.status_code == 403
 
 
-async def test_owner_kinds_not_built_yet_answer_clearly(client, owners: Owners) -> None:
-    for kind in ("visits",):
-        response = await upload(client, f"/api/{kind}/1/photos", owners.world.user(Role.helper), phone_photo(seed=51))
-        assert response.status_code == 422
-        assert response.json()["code"] == "photo_owner_kind_not_ready"
+async def test_owners_that_do_not_exist_are_not_found(client, owners: Owners) -> None:
+    response = await upload(client, "/api/visits/999999/photos", owners.world.user(Role.helper), phone_photo(seed=51))
+    assert response.status_code == 404
+    assert response.json()["code"] == "photo_owner_not_found"
     missing = await upload(client, "/api/applications/999999/photos", owners.world.farmer, phone_photo(seed=52))
     assert missing.status_code == 404
 
