@@ -17,6 +17,7 @@ from backend.audit.routes import router as audit_router
 from backend.boundary import MAX_JSON_BODY_BYTES, check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
+from backend.elimination.routes import router as elimination_router
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
@@ -37,6 +38,7 @@ from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
 from miniapp_api.helper_alerts import router as helper_alerts_router
+from miniapp_api.helper_elimination import router as helper_elimination_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -59,6 +61,8 @@ ROUTE_HANDLERS = [
     helper_alerts_router,
     orders_router,
     suppliers_router,
+    elimination_router,
+    helper_elimination_router,
 ]
 
 

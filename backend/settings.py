@@ -61,6 +61,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Alerts are verified within this many official working days of assignment (docs/alerts.md).
     alert_verify_workdays_red: Annotated[int, Meta(ge=1, le=60)] = 3
     alert_verify_workdays_yellow: Annotated[int, Meta(ge=1, le=60)] = 5
+    # Risk elimination may be proposed once a household has been monitored this long (DOMAIN §5
+    # step 10: 原则上帮扶半年以上; docs/workflow.md).
+    elimination_min_monitored_months: Annotated[int, Meta(ge=1, le=60)] = 6
     # Rate limits (docs/security.md), replacing the defaults per action, e.g. FANGPIN_RATE_LIMITS=
     # '[{"action": "order_submit", "per_account": 60, "per_address": 300, "window_s": 3600}]'.
     # A tuple, so that Settings stays hashable (storage and token caches key on it).

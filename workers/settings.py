@@ -13,13 +13,15 @@ from backend import db
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.settings import Settings, load_settings
-from workers import alerts, feeds, notifications, photos, suppliers
+from workers import alerts, elimination, feeds, notifications, photos, suppliers
 
 FUNCTIONS: list[Any] = [
     *notifications.FUNCTIONS, *photos.FUNCTIONS, *feeds.FUNCTIONS, *alerts.FUNCTIONS, *suppliers.FUNCTIONS,
+    *elimination.FUNCTIONS,
 ]
 CRON_JOBS: list[Any] = [
     *notifications.CRON_JOBS, *photos.CRON_JOBS, *feeds.CRON_JOBS, *alerts.CRON_JOBS, *suppliers.CRON_JOBS,
+    *elimination.CRON_JOBS,
 ]
 
 

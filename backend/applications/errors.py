@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from backend.applications.texts import ACTION_VERBS, STATE_LABELS
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from schemas.applications import Action, CaseState
@@ -56,6 +58,26 @@ class HouseholdAlreadyMonitored(Conflict):
     message = "这户已纳入监测，不需要再次申请识别"
 
 
+class HouseholdNotMonitored(Conflict):
+    message = "这户不是监测对象，不需要办理风险消除"
+
+
+class NotHouseholdsHelper(Forbidden):
+    message = "只有这户的帮扶责任人可以提出风险消除"
+
+
+class MonitoringStartUnknown(Conflict):
+    message = "没有找到这户纳入监测的县级审定记录，无法确认监测满半年，请联系县乡村振兴局核实"
+
+
+class MonitoredTooShort(Conflict):
+    message = "这户纳入监测还不满半年，暂不能提出风险消除"
+
+    @classmethod
+    def until(cls, day: dt.date) -> MonitoredTooShort:
+        return cls(f"这户纳入监测还不满规定时间，{day.year}年{day.month}月{day.day}日起才能提出风险消除")
+
+
 class NoticeTooShort(Conflict):
     message = "公示期不能少于5个整天（公示开始当天不计入）"
 
@@ -101,3 +123,13 @@ class PhotoNotOnApplication(Unprocessable):
 STEP_ERRORS = (ApplicationNotFound, RoleMayNotAct, ActionNotAllowedInState, StaleVersion, OpenApplicationExists)
 # What opening a case (干部排查: staff or a helper's report) can answer.
 OPEN_ERRORS = (RoleMayNotAct, HouseholdNotFound, HouseholdAlreadyMonitored, OpenApplicationExists, ActionNotAllowedInState)
+# What proposing a risk elimination can answer.
+PROPOSE_ERRORS = (
+    RoleMayNotAct,
+    HouseholdNotFound,
+    NotHouseholdsHelper,
+    HouseholdNotMonitored,
+    MonitoringStartUnknown,
+    MonitoredTooShort,
+    OpenApplicationExists,
+)
