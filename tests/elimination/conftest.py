@@ -11,8 +11,12 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from schemas.base import Role
-from tests.applications.conftest import SetNow, clock, flow  # noqa: F401  (fixtures)
-from tests.applications.conftest import Flow
+from tests.applications import conftest as applications
+from tests.applications.conftest import Flow, SetNow
+
+# The identification tests' fixtures: the Flow over HTTP and the app's clock.
+clock = applications.clock
+flow = applications.flow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROPOSE = "/api/miniapp/helper/risk-eliminations"
@@ -36,7 +40,7 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
 
 
-async def enrol(flow: Flow, clock: SetNow, moment: dt.datetime = ENROLLED_AT) -> int:  # noqa: F811
+async def enrol(flow: Flow, clock: SetNow, moment: dt.datetime = ENROLLED_AT) -> int:
     """The farmer's household self-reports and is approved by the county at `moment` (through
     HTTP); returns the identification case id."""
     clock(moment)

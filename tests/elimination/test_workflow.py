@@ -9,8 +9,7 @@ import asyncpg
 
 from backend.applications import elimination
 from schemas.base import Role
-from tests.applications.conftest import SetNow, today
-from tests.applications.conftest import Flow
+from tests.applications.conftest import Flow, SetNow, today
 from tests.elimination.conftest import EVIDENCE, at, enrol, propose
 
 
