@@ -115,6 +115,7 @@ async def get_application(
             if view.plan_due_date
             else None,
             return_reason=return_reason,
+            kind=kind,
         ),
     )
 

@@ -185,11 +185,16 @@ REVIEW_STATES = (
 
 
 def review_moves(
-    decision: Action, decision_guards: tuple[Guard, ...], withdrawers: frozenset[Role]
+    decision: Action,
+    decision_guards: tuple[Guard, ...],
+    *,
+    answerers: frozenset[Role],
+    withdrawers: frozenset[Role],
 ) -> tuple[Move, ...]:
     """Links 5–8 and 退回补充, the same for enrolment and risk elimination (DOMAIN §5 step 10: "like
     an enrolment"): village review, notice with objections, township review, the county's
-    `decision`; `withdrawers` may withdraw the case in any of these states."""
+    `decision`; `answerers` supply returned material (a verifier only if it is the assignee),
+    `withdrawers` may withdraw the case in any of these states."""
     moves = (
         # 村级民主评议
         Move(CaseState.village_review, Action.village_pass, VILLAGE, CaseState.awaiting_notice),
@@ -219,8 +224,8 @@ def review_moves(
         Move(CaseState.county_approval, decision, COUNTY, CaseState.approved, decision_guards),
         Move(CaseState.county_approval, Action.reject, COUNTY, CaseState.rejected, (rejection_has_reason,)),
         Move(CaseState.county_approval, Action.return_for_material, COUNTY, CaseState.returned),
-        # 退回补充: the farmer or the assigned helper answers
-        Move(CaseState.returned, Action.answer_return, FARMER | VERIFIERS, RESUME, (actor_is_assignee,)),
+        # 退回补充
+        Move(CaseState.returned, Action.answer_return, answerers, RESUME, (actor_is_assignee,)),
     )
     if not withdrawers:
         return moves
@@ -241,7 +246,7 @@ IDENTIFICATION = _moves(
         (actor_is_assignee,),
     ),
     Move(CaseState.verification, Action.withdraw, FARMER, CaseState.withdrawn),
-    *review_moves(Action.approve, (negative_list_confirmed,), FARMER),
+    *review_moves(Action.approve, (negative_list_confirmed,), answerers=FARMER | VERIFIERS, withdrawers=FARMER),
 )
 
 # 风险消除 (DOMAIN §5 step 10): the household's responsible helper proposes it with income evidence
@@ -256,7 +261,8 @@ RISK_ELIMINATION = _moves(
         CaseState.village_review,
         (elimination.household_monitored, elimination.actor_is_households_helper, elimination.monitored_long_enough),
     ),
-    *review_moves(Action.approve_elimination, (), frozenset()),
+    # Returned material comes from the proposing helper (the case's assignee).
+    *review_moves(Action.approve_elimination, (), answerers=frozenset({Role.helper}), withdrawers=frozenset()),
 )
 
 WORKFLOWS: dict[CaseKind, dict[tuple[CaseState | None, Action], Move]] = {

@@ -182,8 +182,11 @@ def next_step(
     notice_end: dt.date | None,
     plan_due: CountedDate | None,
     return_reason: str | None,
+    kind: CaseKind = CaseKind.identification,
 ) -> NextStep | None:
     """下一步: who acts next and by when; None once nothing more is expected."""
+    if state is CaseState.returned and kind is CaseKind.risk_elimination:
+        return NextStep(who="帮扶责任人", what=f"补充风险消除材料：{return_reason or ''}")
     if state in _NEXT:
         who, what = _NEXT[state]
         return NextStep(who=who, what=what, due_date=deadline)

@@ -131,3 +131,31 @@ async def test_monitored_before_any_case_cannot_be_checked(flow: Flow, clock: Se
     )
     refused = await propose(flow, household, expect=409)
     assert refused["code"] == "monitoring_start_unknown"
+
+
+async def test_a_returned_proposal_is_answered_by_its_helper(flow: Flow, clock: SetNow) -> None:
+    world = flow.world
+    await enrol(flow, clock)
+    clock(at(dt.date(2025, 12, 1)))
+    case_id = (await propose(flow, world.households["a1a"].id))["id"]
+    mark = await flow.last_notification_id()
+    returned = await flow.step(Role.village, case_id, "return", {"reason": "请补充务工收入证明"})
+    assert returned["state"] == "returned"
+    assert await flow.notifications(mark) == [(world.user(Role.helper).id, "application_returned")]
+    farmer = await flow.post(
+        world.farmer,  # type: ignore[arg-type]
+        f"/api/miniapp/farmer/applications/{case_id}/answer",
+        {"comment": "我来补充"},
+        expect=403,
+    )
+    assert farmer["code"] == "role_may_not_act"
+    helper_view = (
+        await flow.call("GET", world.user(Role.helper), f"/api/miniapp/helper/applications/{case_id}", expect=200)
+    ).json()
+    assert helper_view["next_step"]["who"] == "帮扶责任人"
+    answered = await flow.post(
+        world.user(Role.helper),
+        f"/api/miniapp/helper/applications/{case_id}/answer-return",
+        {"comment": "已补充劳务合同和工资流水"},
+    )
+    assert answered["state"] == "village_review"
