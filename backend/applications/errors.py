@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backend.applications.texts import ACTION_VERBS, STATE_LABELS
+from backend.applications.texts import ACTION_VERBS, state_label
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from schemas.applications import Action, CaseState
+from schemas.applications import Action, CaseKind, CaseState
 
 
 class ApplicationNotFound(NotFound):
@@ -37,8 +37,10 @@ class ActionNotAllowedInState(Conflict):
     message = "申请当前所处的环节不能办理这一步"
 
     @classmethod
-    def for_state(cls, state: CaseState | None, action: Action) -> ActionNotAllowedInState:
-        label = STATE_LABELS[state] if state is not None else "尚未登记"
+    def for_state(
+        cls, state: CaseState | None, action: Action, kind: CaseKind = CaseKind.identification
+    ) -> ActionNotAllowedInState:
+        label = state_label(kind, state) if state is not None else "尚未登记"
         return cls(f"申请当前处于“{label}”环节，不能{ACTION_VERBS[action]}")
 
 

@@ -283,7 +283,7 @@ def find_move(kind: CaseKind, state: CaseState | None, action: Action, role: Rol
     require_role_takes(kind, action, role)
     move = WORKFLOWS[kind].get((state, action))
     if move is None:
-        raise errors.ActionNotAllowedInState.for_state(state, action)
+        raise errors.ActionNotAllowedInState.for_state(state, action, kind)
     if role not in move.roles:
         raise errors.RoleMayNotAct()
     return move

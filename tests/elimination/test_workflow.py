@@ -95,6 +95,8 @@ async def test_end_to_end_then_enrolled_again_by_a_new_case(flow: Flow, clock: S
     ).json()
     assert farmer_view["timeline"][-1]["text"] == "县乡村振兴局审定通过，您家风险已消除，不再作为防返贫监测对象"
     assert "他家今年" not in str(farmer_view)
+    closed = await flow.step(Role.county, case_id, "reject", {"reason": "改主意"}, expect=409)
+    assert "“风险已消除”" in closed["message"]
 
     # Later the household falls into hardship again: a new self-report enrols it again.
     clock(at(dt.date(2026, 3, 2)))
