@@ -3,7 +3,12 @@ through the case's household, like the registry."""
 
 from __future__ import annotations
 
-from backend.applications.rules import DEADLINE_KINDS, DECISION_LIMIT_DAYS, PRIVATE_STATES, RUNNING_STATES
+from backend.applications.rules import (
+    DEADLINE_KINDS,
+    DECISION_LIMIT_DAYS,
+    PRIVATE_STATES,
+    RUNNING_STATES,
+)
 from backend.calendar.rules import LEGAL_TZ
 
 SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only})"
