@@ -11,6 +11,7 @@ from backend.applications import elimination
 from schemas.base import Role
 from tests.applications.conftest import Flow, SetNow, today
 from tests.elimination.conftest import EVIDENCE, at, enrol, propose
+from tests.photos.conftest import phone_photo, upload_files
 
 
 def test_six_months_count_like_the_civil_code() -> None:
@@ -155,9 +156,20 @@ async def test_a_returned_proposal_is_answered_by_its_helper(flow: Flow, clock: 
         await flow.call("GET", world.user(Role.helper), f"/api/miniapp/helper/applications/{case_id}", expect=200)
     ).json()
     assert helper_view["next_step"]["who"] == "帮扶责任人"
+    # The evidence photo goes to the case (owner kind application) and is attached to the answer.
+    uploaded = await flow.client.post(
+        f"/api/applications/{case_id}/photos",
+        headers=world.user(Role.helper).headers,
+        **upload_files(phone_photo(seed=7), "contract.jpg"),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    photo_id = uploaded.json()["id"]
     answered = await flow.post(
         world.user(Role.helper),
         f"/api/miniapp/helper/applications/{case_id}/answer-return",
-        {"comment": "已补充劳务合同和工资流水"},
+        {"comment": "已补充劳务合同和工资流水", "photo_ids": [photo_id]},
     )
     assert answered["state"] == "village_review"
+    assert answered["timeline"][-1]["attachments"] == [photo_id]
+    listed = await flow.call("GET", world.user(Role.village), f"/api/applications/{case_id}/photos", expect=200)
+    assert [p["id"] for p in listed.json()["items"]] == [photo_id]
