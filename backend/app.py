@@ -18,6 +18,7 @@ from backend.audit.routes import router as audit_router
 from backend.boundary import MAX_JSON_BODY_BYTES, check_request
 from backend.calendar.routes import router as calendar_router
 from backend.deps import DEPENDENCIES
+from backend.elimination.routes import router as elimination_router
 from backend.errors import EXCEPTION_HANDLERS
 from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
@@ -41,6 +42,7 @@ from miniapp_api.helper import router as helper_router
 from miniapp_api.helper_alerts import router as helper_alerts_router
 from miniapp_api.helper_plans import router as helper_plans_router
 from miniapp_api.helper_visits import router as helper_visits_router
+from miniapp_api.helper_elimination import router as helper_elimination_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -67,6 +69,8 @@ ROUTE_HANDLERS = [
     helper_plans_router,
     visits_router,
     helper_visits_router,
+    elimination_router,
+    helper_elimination_router,
 ]
 
 

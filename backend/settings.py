@@ -65,6 +65,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     visit_radius_m: Annotated[int, Meta(ge=50, le=50_000)] = 1000  # from the household's recorded place
     visit_max_accuracy_m: Annotated[int, Meta(ge=5, le=10_000)] = 200  # a position vaguer than this
     visit_photo_max_age_days: Annotated[int, Meta(ge=0, le=365)] = 3  # EXIF time this long before the visit
+    # Risk elimination may be proposed once a household has been monitored this long (DOMAIN §5
+    # step 10: 原则上帮扶半年以上; docs/workflow.md).
+    elimination_min_monitored_months: Annotated[int, Meta(ge=1, le=60)] = 6
     # Rate limits (docs/security.md), replacing the defaults per action, e.g. FANGPIN_RATE_LIMITS=
     # '[{"action": "order_submit", "per_account": 60, "per_address": 300, "window_s": 3600}]'.
     # A tuple, so that Settings stays hashable (storage and token caches key on it).

@@ -14,7 +14,7 @@ from schemas.registry import Latitude, Longitude, MonitoringType
 
 class CaseKind(enum.StrEnum):
     identification = "identification"  # 监测对象识别认定
-    risk_elimination = "risk_elimination"  # 风险消除 (a later issue runs it on the same engine)
+    risk_elimination = "risk_elimination"  # 风险消除, on the same engine with its own table
 
 
 class Source(enum.StrEnum):
@@ -55,6 +55,8 @@ class Action(enum.StrEnum):
     return_for_material = "return_for_material"
     answer_return = "answer_return"
     withdraw = "withdraw"
+    propose_elimination = "propose_elimination"  # 风险消除: the household's helper proposes it
+    approve_elimination = "approve_elimination"  # 风险消除 县级审定: the household leaves monitoring
 
 
 class RiskType(enum.StrEnum):
@@ -267,7 +269,8 @@ class Application(BaseStruct):
     plan_due_date: dt.date | None = None
     plan_due_provisional: bool = False  # 暂定: counted on the provisional calendar (DOMAIN §5)
     discovered_at: dt.datetime | None = None
-    deadline_date: dt.date | None = None  # 15 days after discovery (DOMAIN §5)
+    deadline_date: dt.date | None = None  # 15 days after discovery (DOMAIN §5), identification only
+    member_count: int | None = None  # risk elimination: the household size its evidence counts
     decided_at: dt.datetime | None = None
     next_step: NextStep | None = None
     # Staff only:

@@ -21,6 +21,7 @@ class NotificationEvent(enum.StrEnum):
     case_waiting = "case_waiting"  # a case now waits for this staff user's action
     due_date_changed = "due_date_changed"  # 办理期限调整: a provisional due date moved
     helper_assigned = "helper_assigned"
+    elimination_candidates = "elimination_candidates"  # households that may now leave monitoring (inbox)
     visit_due = "visit_due"
     visit_overdue = "visit_overdue"
     alert_raised = "alert_raised"  # a department batch raised alerts on the user's households

@@ -13,9 +13,9 @@ from backend import db
 from backend.pii import Pii
 from backend.queue import create_redis
 from backend.settings import Settings, load_settings
-from workers import alerts, feeds, notifications, photos, suppliers, visits
+from workers import alerts, elimination, feeds, notifications, photos, suppliers, visits
 
-MODULES = (notifications, photos, feeds, alerts, suppliers, visits)
+MODULES = (notifications, photos, feeds, alerts, suppliers, visits, elimination)
 FUNCTIONS: list[Any] = [f for module in MODULES for f in module.FUNCTIONS]
 CRON_JOBS: list[Any] = [job for module in MODULES for job in module.CRON_JOBS]
 

@@ -114,17 +114,19 @@ async def open_case(
     conn: asyncpg.Connection,
     principal: Principal,
     household: asyncpg.Record,
-    source: Source,
+    source: Source | None,
     step: Step,
     now: dt.datetime,
     *,
     kind: CaseKind = CaseKind.identification,
+    facts: rules.CaseFacts | None = None,
 ) -> Done:
-    """Open a case straight into verification for a household already checked to be in scope.
-    Cadre screening and department alerts both come through here."""
+    """Open a case for a household already checked to be in scope: cadre screening and department
+    alerts into verification, a helper's risk-elimination proposal into village review. `facts`
+    are what the opening move's guards look at."""
     move = rules.opening_move(kind, source, principal.role)
     to_state = rules.check(
-        move, rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, Action.open, local_date(now))
+        move, facts or rules.CaseFacts(kind=kind, state=None), rules.Attempt(principal, step.action, local_date(now))
     )
     assignee = principal.user_id if principal.role in rules.VERIFIERS else household["helper_user_id"]
     changes = step.changes
@@ -134,22 +136,26 @@ async def open_case(
                 queries.INSERT_CASE,
                 kind.value,
                 household["id"],
-                source.value,
+                source.value if source else None,
                 to_state.value,
                 principal.user_id,
                 assignee,
-                changes["risk_types"],
-                changes["narrative"],
+                changes.get("risk_types", []),
+                changes.get("narrative", ""),
                 changes.get("declared_income_fen"),
                 changes.get("declared_rigid_expense_fen"),
                 now,
             )
         except asyncpg.UniqueViolationError:
             raise errors.OpenApplicationExists("这户已有一份正在办理的申请，请在原申请上继续办理") from None
-        data = {**step.data, "source": source.value}
+        others = [c for c in changes if c not in queries.INSERTED_COLUMNS]
+        if others:
+            await conn.execute(queries.fill_case(others), case_id, *(changes[c] for c in others))
+        data = {**step.data, "source": source.value} if source else dict(step.data)
         await record_event(conn, principal, case_id, step, None, to_state, now, data)
         row = {
             "id": case_id,
+            "kind": kind.value,
             "household_id": household["id"],
             "village_code": household["village_code"],
             "assignee_user_id": assignee,
@@ -196,10 +202,11 @@ async def check_attachments(conn: asyncpg.Connection, case_id: int, photo_ids: t
 async def notify_for(
     conn: asyncpg.Connection, principal: Principal, row: Mapping[str, object], step: Step, to_state: CaseState
 ) -> list[int]:
-    """Outbox rows for everyone `rules.NOTIFY` names for this action. Staff are not told of their
+    """Outbox rows for everyone `rules.NOTIFY_BY_KIND` names for this action. Staff are not told of their
     own step; the household always is (a farmer's own submit gets its 已受理 receipt)."""
     ids: list[int] = []
-    for audience, event in rules.NOTIFY[step.action]:
+    kind = CaseKind(row["kind"])
+    for audience, event in rules.NOTIFY_BY_KIND[kind].get(step.action, ()):
         users = set(await _audience(conn, audience, row, to_state))
         if audience != rules.Audience.farmer:
             users.discard(principal.user_id)
@@ -209,6 +216,7 @@ async def notify_for(
             to_state,
             reason=step.comment or step.rejection_reason,
             due=_due_for(step, to_state),
+            kind=kind,
         )
         draft = NotificationDraft(
             event=event,

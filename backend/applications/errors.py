@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from backend.applications.texts import ACTION_VERBS, STATE_LABELS
+import datetime as dt
+
+from backend.applications.texts import ACTION_VERBS, state_label
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from schemas.applications import Action, CaseState
+from schemas.applications import Action, CaseKind, CaseState
 
 
 class ApplicationNotFound(NotFound):
@@ -35,8 +37,10 @@ class ActionNotAllowedInState(Conflict):
     message = "申请当前所处的环节不能办理这一步"
 
     @classmethod
-    def for_state(cls, state: CaseState | None, action: Action) -> ActionNotAllowedInState:
-        label = STATE_LABELS[state] if state is not None else "尚未登记"
+    def for_state(
+        cls, state: CaseState | None, action: Action, kind: CaseKind = CaseKind.identification
+    ) -> ActionNotAllowedInState:
+        label = state_label(kind, state) if state is not None else "尚未登记"
         return cls(f"申请当前处于“{label}”环节，不能{ACTION_VERBS[action]}")
 
 
@@ -54,6 +58,26 @@ class DraftMissing(NotFound):
 
 class HouseholdAlreadyMonitored(Conflict):
     message = "这户已纳入监测，不需要再次申请识别"
+
+
+class HouseholdNotMonitored(Conflict):
+    message = "这户不是监测对象，不需要办理风险消除"
+
+
+class NotHouseholdsHelper(Forbidden):
+    message = "只有这户的帮扶责任人可以提出风险消除"
+
+
+class MonitoringStartUnknown(Conflict):
+    message = "没有找到这户纳入监测的县级审定记录，无法确认监测满半年，请联系县乡村振兴局核实"
+
+
+class MonitoredTooShort(Conflict):
+    message = "这户纳入监测还不满半年，暂不能提出风险消除"
+
+    @classmethod
+    def until(cls, day: dt.date) -> MonitoredTooShort:
+        return cls(f"这户纳入监测还不满规定时间，{day.year}年{day.month}月{day.day}日起才能提出风险消除")
 
 
 class NoticeTooShort(Conflict):
@@ -101,3 +125,13 @@ class PhotoNotOnApplication(Unprocessable):
 STEP_ERRORS = (ApplicationNotFound, RoleMayNotAct, ActionNotAllowedInState, StaleVersion, OpenApplicationExists)
 # What opening a case (干部排查: staff or a helper's report) can answer.
 OPEN_ERRORS = (RoleMayNotAct, HouseholdNotFound, HouseholdAlreadyMonitored, OpenApplicationExists, ActionNotAllowedInState)
+# What proposing a risk elimination can answer.
+PROPOSE_ERRORS = (
+    RoleMayNotAct,
+    HouseholdNotFound,
+    NotHouseholdsHelper,
+    HouseholdNotMonitored,
+    MonitoringStartUnknown,
+    MonitoredTooShort,
+    OpenApplicationExists,
+)

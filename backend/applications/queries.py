@@ -3,18 +3,29 @@ through the case's household, like the registry."""
 
 from __future__ import annotations
 
-from backend.applications.rules import DECISION_LIMIT_DAYS, PRIVATE_STATES, RUNNING_STATES
+from backend.applications.rules import (
+    DEADLINE_KINDS,
+    DECISION_LIMIT_DAYS,
+    PRIVATE_STATES,
+    RUNNING_STATES,
+)
 from backend.calendar.rules import LEGAL_TZ
 
 SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only})"
 PRIVATE = "ARRAY[" + ", ".join(f"'{s.value}'" for s in sorted(PRIVATE_STATES)) + "]::text[]"
 # A case in scope (rules.may_read_case): a draft only for its own household's farmer.
 CASE_SCOPE = SCOPE + f" AND (a.state <> ALL({PRIVATE}) OR h.id = {{only}})"
-# DOMAIN §5: 15 days from discovery, on Asia/Shanghai local dates (see rules.deadline_date).
-DEADLINE = f"((a.discovered_at AT TIME ZONE '{LEGAL_TZ.key}')::date + {DECISION_LIMIT_DAYS})"
+# DOMAIN §5: 15 days from discovery, on Asia/Shanghai local dates (see rules.deadline_date), for
+# the kinds with that limit (rules.DEADLINE_KINDS); NULL for the others.
+DEADLINE_KINDS = "ARRAY[" + ", ".join(f"'{k.value}'" for k in sorted(DEADLINE_KINDS)) + "]::text[]"
+DEADLINE = (
+    f"(CASE WHEN a.kind = ANY({DEADLINE_KINDS}) "
+    f"THEN (a.discovered_at AT TIME ZONE '{LEGAL_TZ.key}')::date + {DECISION_LIMIT_DAYS} END)"
+)
 RUNNING = "ARRAY[" + ", ".join(f"'{s.value}'" for s in sorted(RUNNING_STATES)) + "]::text[]"
 OVERDUE = (
-    f"(a.state = ANY({RUNNING}) AND ({{now}}::timestamptz AT TIME ZONE '{LEGAL_TZ.key}')::date > {DEADLINE})"
+    f"coalesce(a.state = ANY({RUNNING}) "
+    f"AND ({{now}}::timestamptz AT TIME ZONE '{LEGAL_TZ.key}')::date > {DEADLINE}, false)"
 )
 
 GET_HOUSEHOLD_FOR_CASE = f"""
@@ -27,6 +38,9 @@ WHERE h.id = $1
 GET_FARMER_VILLAGE = """
 SELECT h.village_code FROM households h WHERE h.id = $1
 """
+
+# The columns INSERT_CASE sets from a step's changes; opening fills any others (fill_case).
+INSERTED_COLUMNS = frozenset({"risk_types", "narrative", "declared_income_fen", "declared_rigid_expense_fen"})
 
 INSERT_CASE = """
 INSERT INTO applications (kind, household_id, source, state, created_by, assignee_user_id, risk_types,
@@ -98,6 +112,7 @@ CHANGEABLE_COLUMNS = frozenset(
         "plan_due_date",
         "plan_due_provisional",
         "decided_at",
+        "member_count",
     }
 )
 
@@ -112,6 +127,13 @@ SET state = $3, version = version + 1, updated_at = now(), returned_from = $4{se
 WHERE id = $1 AND version = $2
 RETURNING version
 """
+
+
+def fill_case(columns: list[str]) -> str:
+    """UPDATE of a case just inserted in this transaction: the named columns ($2 onwards)."""
+    assert set(columns) <= CHANGEABLE_COLUMNS, columns
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=2))
+    return f"UPDATE applications SET {sets} WHERE id = $1"
 
 
 INSERT_EVENT = """
@@ -201,7 +223,7 @@ head.name AS head_name, a.source, a.state, a.version, a.risk_types, a.narrative,
 a.declared_income_fen, a.declared_rigid_expense_fen, a.verified_income_fen,
 a.verified_rigid_expense_fen, a.verification_findings, a.notice_start, a.notice_end,
 a.monitoring_type, a.approved_risk_types, a.decision_reason, a.plan_due_date, a.plan_due_provisional,
-a.discovered_at,
+a.discovered_at, a.member_count,
 a.decided_at, a.assignee_user_id, {DEADLINE} AS deadline_date
 """
 

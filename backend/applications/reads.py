@@ -18,6 +18,7 @@ from schemas.applications import (
     Application,
     ApplicationPage,
     ApplicationSummary,
+    CaseKind,
     CaseState,
     NegativeListHit,
     NegativeListKind,
@@ -79,7 +80,7 @@ async def get_application(
     if row is None:
         raise errors.ApplicationNotFound()
     for_farmer = principal.role is Role.farmer
-    state = CaseState(row["state"])
+    state, kind = CaseState(row["state"]), CaseKind(row["kind"])
     events = await conn.fetch(queries.LIST_EVENTS, case_id)
     return_reason = None
     if state is CaseState.returned:
@@ -97,8 +98,8 @@ async def get_application(
     view = msgspec.convert(
         {
             **fields,
-            "state_label": texts.STATE_LABELS[state],
-            "overdue": rules.is_overdue(state, row["discovered_at"], now),
+            "state_label": texts.state_label(kind, state),
+            "overdue": rules.is_overdue(state, row["discovered_at"], now, kind),
             "timeline": [],
         },
         Application,
@@ -114,6 +115,7 @@ async def get_application(
             if view.plan_due_date
             else None,
             return_reason=return_reason,
+            kind=kind,
         ),
     )
 
@@ -123,7 +125,7 @@ def _summaries(rows: list[asyncpg.Record]) -> list[ApplicationSummary]:
         msgspec.convert(
             {
                 **{k: v for k, v in r.items() if v is not None and k != "total"},
-                "state_label": texts.STATE_LABELS[CaseState(r["state"])],
+                "state_label": texts.state_label(CaseKind(r["kind"]), CaseState(r["state"])),
             },
             ApplicationSummary,
         )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from backend.applications import errors
+from backend.applications import elimination, errors
 from backend.auth import Principal
 from backend.calendar.rules import CountedDate, OfficialCalendar, add_workdays, local_date
 from schemas.applications import Action, CaseKind, CaseState, NoticeStart, Source
@@ -22,6 +22,10 @@ DECISION_LIMIT_DAYS = 15  # 从发现到县级审定原则上不超过15天 (cal
 # the case to leave notice only once day E is over.
 NOTICE_MIN_FULL_DAYS = 5
 PLAN_DUE_WORKDAYS = 10  # 审定后10个工作日内落实帮扶责任人和一户一策 (official calendar with 调休)
+
+# The 15-day limit is for identification (原则上不超过15天 is said of 识别认定); a risk elimination
+# has no legal deadline, so it is never flagged overdue.
+DEADLINE_KINDS = frozenset({CaseKind.identification})
 
 CLOSED_STATES = frozenset({CaseState.approved, CaseState.rejected, CaseState.withdrawn})
 # States whose 15-day clock is running: everything after discovery and before a decision.
@@ -83,6 +87,10 @@ class CaseFacts:
     notice_end: dt.date | None = None
     open_objections: int = 0
     negative_list_hits: int = 0
+    # What opening a risk-elimination case looks at (backend/applications/elimination.py).
+    household_monitored: bool = False
+    household_helper_user_id: int | None = None
+    eligible_from: dt.date | None = None  # first local date the household may leave monitoring
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,64 @@ COUNTY = frozenset({Role.county})
 # 异议: anyone in the village (farmers there) or any staff in scope may object during notice.
 OBJECTORS = FARMER | REGION_STAFF
 
+REVIEW_STATES = (
+    CaseState.village_review,
+    CaseState.awaiting_notice,
+    CaseState.in_notice,
+    CaseState.township_review,
+    CaseState.county_approval,
+    CaseState.returned,
+)
+
+
+def review_moves(
+    decision: Action,
+    decision_guards: tuple[Guard, ...],
+    *,
+    answerers: frozenset[Role],
+    withdrawers: frozenset[Role],
+) -> tuple[Move, ...]:
+    """Links 5–8 and 退回补充, the same for enrolment and risk elimination (DOMAIN §5 step 10: "like
+    an enrolment"): village review, notice with objections, township review, the county's
+    `decision`; `answerers` supply returned material (a verifier only if it is the assignee),
+    `withdrawers` may withdraw the case in any of these states."""
+    moves = (
+        # 村级民主评议
+        Move(CaseState.village_review, Action.village_pass, VILLAGE, CaseState.awaiting_notice),
+        Move(CaseState.village_review, Action.village_fail, VILLAGE, CaseState.rejected, (rejection_has_reason,)),
+        Move(CaseState.village_review, Action.return_for_material, VILLAGE, CaseState.returned),
+        # 村内公示
+        Move(
+            CaseState.awaiting_notice,
+            Action.start_notice,
+            VILLAGE,
+            CaseState.in_notice,
+            (notice_not_backdated, notice_long_enough),
+        ),
+        Move(CaseState.in_notice, Action.raise_objection, OBJECTORS, CaseState.in_notice),
+        Move(CaseState.in_notice, Action.resolve_objection, VILLAGE | TOWNSHIP, CaseState.in_notice),
+        Move(
+            CaseState.in_notice,
+            Action.end_notice,
+            VILLAGE,
+            CaseState.township_review,
+            (notice_over, no_open_objections),
+        ),
+        # 乡镇审核
+        Move(CaseState.township_review, Action.township_pass, TOWNSHIP, CaseState.county_approval),
+        Move(CaseState.township_review, Action.return_for_material, TOWNSHIP, CaseState.returned),
+        # 县级审定
+        Move(CaseState.county_approval, decision, COUNTY, CaseState.approved, decision_guards),
+        Move(CaseState.county_approval, Action.reject, COUNTY, CaseState.rejected, (rejection_has_reason,)),
+        Move(CaseState.county_approval, Action.return_for_material, COUNTY, CaseState.returned),
+        # 退回补充
+        Move(CaseState.returned, Action.answer_return, answerers, RESUME, (actor_is_assignee,)),
+    )
+    if not withdrawers:
+        return moves
+    return moves + tuple(Move(s, Action.withdraw, withdrawers, CaseState.withdrawn) for s in REVIEW_STATES)
+
+
 IDENTIFICATION = _moves(
     Move(None, Action.open, VERIFIERS | OPENERS[Source.department_alert], CaseState.verification),
     Move(CaseState.draft, Action.submit, FARMER, CaseState.verification),
@@ -180,46 +246,28 @@ IDENTIFICATION = _moves(
         (actor_is_assignee,),
     ),
     Move(CaseState.verification, Action.withdraw, FARMER, CaseState.withdrawn),
-    # 村级民主评议
-    Move(CaseState.village_review, Action.village_pass, VILLAGE, CaseState.awaiting_notice),
-    Move(CaseState.village_review, Action.village_fail, VILLAGE, CaseState.rejected, (rejection_has_reason,)),
-    Move(CaseState.village_review, Action.return_for_material, VILLAGE, CaseState.returned),
-    Move(CaseState.village_review, Action.withdraw, FARMER, CaseState.withdrawn),
-    # 村内公示
+    *review_moves(Action.approve, (negative_list_confirmed,), answerers=FARMER | VERIFIERS, withdrawers=FARMER),
+)
+
+# 风险消除 (DOMAIN §5 step 10): the household's responsible helper proposes it with income evidence
+# once the household has been monitored long enough (the helper's evidence stands for the home
+# verification), then the same reviewed, noticed and approved path as an enrolment. Nobody withdraws
+# it: the village or county closes a proposal that should not go on with a reason.
+RISK_ELIMINATION = _moves(
     Move(
-        CaseState.awaiting_notice,
-        Action.start_notice,
-        VILLAGE,
-        CaseState.in_notice,
-        (notice_not_backdated, notice_long_enough),
+        None,
+        Action.propose_elimination,
+        frozenset({Role.helper}),
+        CaseState.village_review,
+        (elimination.household_monitored, elimination.actor_is_households_helper, elimination.monitored_long_enough),
     ),
-    Move(CaseState.awaiting_notice, Action.withdraw, FARMER, CaseState.withdrawn),
-    Move(CaseState.in_notice, Action.raise_objection, OBJECTORS, CaseState.in_notice),
-    Move(CaseState.in_notice, Action.resolve_objection, VILLAGE | TOWNSHIP, CaseState.in_notice),
-    Move(
-        CaseState.in_notice,
-        Action.end_notice,
-        VILLAGE,
-        CaseState.township_review,
-        (notice_over, no_open_objections),
-    ),
-    Move(CaseState.in_notice, Action.withdraw, FARMER, CaseState.withdrawn),
-    # 乡镇审核
-    Move(CaseState.township_review, Action.township_pass, TOWNSHIP, CaseState.county_approval),
-    Move(CaseState.township_review, Action.return_for_material, TOWNSHIP, CaseState.returned),
-    Move(CaseState.township_review, Action.withdraw, FARMER, CaseState.withdrawn),
-    # 县级审定
-    Move(CaseState.county_approval, Action.approve, COUNTY, CaseState.approved, (negative_list_confirmed,)),
-    Move(CaseState.county_approval, Action.reject, COUNTY, CaseState.rejected, (rejection_has_reason,)),
-    Move(CaseState.county_approval, Action.return_for_material, COUNTY, CaseState.returned),
-    Move(CaseState.county_approval, Action.withdraw, FARMER, CaseState.withdrawn),
-    # 退回补充
-    Move(CaseState.returned, Action.answer_return, FARMER | VERIFIERS, RESUME, (actor_is_assignee,)),
-    Move(CaseState.returned, Action.withdraw, FARMER, CaseState.withdrawn),
+    # Returned material comes from the proposing helper (the case's assignee).
+    *review_moves(Action.approve_elimination, (), answerers=frozenset({Role.helper}), withdrawers=frozenset()),
 )
 
 WORKFLOWS: dict[CaseKind, dict[tuple[CaseState | None, Action], Move]] = {
     CaseKind.identification: IDENTIFICATION,
+    CaseKind.risk_elimination: RISK_ELIMINATION,
 }
 
 
@@ -235,16 +283,24 @@ def find_move(kind: CaseKind, state: CaseState | None, action: Action, role: Rol
     require_role_takes(kind, action, role)
     move = WORKFLOWS[kind].get((state, action))
     if move is None:
-        raise errors.ActionNotAllowedInState.for_state(state, action)
+        raise errors.ActionNotAllowedInState.for_state(state, action, kind)
     if role not in move.roles:
         raise errors.RoleMayNotAct()
     return move
 
 
-def opening_move(kind: CaseKind, source: Source, role: Role) -> Move:
-    """The move that opens a case from `source`; 403 for a role that may not open from it."""
-    move = find_move(kind, None, Action.open, role)
-    if role not in OPENERS.get(source, frozenset()):
+# The action that opens a case of each kind.
+OPENING: dict[CaseKind, Action] = {
+    CaseKind.identification: Action.open,
+    CaseKind.risk_elimination: Action.propose_elimination,
+}
+
+
+def opening_move(kind: CaseKind, source: Source | None, role: Role) -> Move:
+    """The move that opens a case of `kind` (from `source`, for identification); 403 for a role
+    that may not open it."""
+    move = find_move(kind, None, OPENING[kind], role)
+    if source is not None and role not in OPENERS.get(source, frozenset()):
         raise errors.RoleMayNotAct()
     return move
 
@@ -267,9 +323,15 @@ def deadline_date(discovered_at: dt.datetime) -> dt.date:
     return local_date(discovered_at) + dt.timedelta(days=DECISION_LIMIT_DAYS)
 
 
-def is_overdue(state: CaseState, discovered_at: dt.datetime | None, now: dt.datetime) -> bool:
+def is_overdue(
+    state: CaseState,
+    discovered_at: dt.datetime | None,
+    now: dt.datetime,
+    kind: CaseKind = CaseKind.identification,
+) -> bool:
     return (
-        state in RUNNING_STATES
+        kind in DEADLINE_KINDS
+        and state in RUNNING_STATES
         and discovered_at is not None
         and local_date(now) > deadline_date(discovered_at)
     )
@@ -317,3 +379,16 @@ NOTIFY: dict[Action, tuple[tuple[str, NotificationEvent], ...]] = {
     Action.answer_return: (_WAITING,),
     Action.withdraw: (),  # the case simply leaves the staff's task lists
 }
+
+_HELPER_REJECTED = ((Audience.helper, NotificationEvent.application_rejected),)
+# Risk elimination: the proposing helper follows the case; the farmer is told of the notice and
+# of the county's decision that the household leaves monitoring.
+NOTIFY_ELIMINATION: dict[Action, tuple[tuple[str, NotificationEvent], ...]] = {
+    **NOTIFY,
+    Action.propose_elimination: (_WAITING,),
+    Action.village_fail: _HELPER_REJECTED,
+    Action.approve_elimination: ((Audience.farmer, NotificationEvent.risk_eliminated),),
+    Action.reject: _HELPER_REJECTED,
+    Action.return_for_material: ((Audience.helper, NotificationEvent.application_returned),),
+}
+NOTIFY_BY_KIND = {CaseKind.identification: NOTIFY, CaseKind.risk_elimination: NOTIFY_ELIMINATION}

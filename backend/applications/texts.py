@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from backend.calendar.rules import CountedDate
-from schemas.applications import Action, CaseState, NegativeListKind, NextStep, RiskType, Source
+from schemas.applications import Action, CaseKind, CaseState, NegativeListKind, NextStep, RiskType, Source
 from schemas.base import Role
 from schemas.notifications import NotificationEvent
 from schemas.registry import MonitoringType
@@ -25,6 +25,16 @@ STATE_LABELS: dict[CaseState, str] = {
     CaseState.withdrawn: "已撤回",
 }
 
+# A risk elimination ends differently: approved means the household leaves monitoring.
+_ELIMINATION_LABELS = {CaseState.approved: "风险已消除", CaseState.rejected: "未通过，继续监测"}
+
+
+def state_label(kind: CaseKind, state: CaseState) -> str:
+    if kind is CaseKind.risk_elimination and state in _ELIMINATION_LABELS:
+        return _ELIMINATION_LABELS[state]
+    return STATE_LABELS[state]
+
+
 ACTION_VERBS: dict[Action, str] = {
     Action.open: "登记申请",
     Action.submit: "提交申请",
@@ -41,6 +51,8 @@ ACTION_VERBS: dict[Action, str] = {
     Action.return_for_material: "退回补充材料",
     Action.answer_return: "补充材料",
     Action.withdraw: "撤回申请",
+    Action.propose_elimination: "提出风险消除",
+    Action.approve_elimination: "审定风险消除",
 }
 
 ROLE_LABELS: dict[Role, str] = {
@@ -141,6 +153,10 @@ def describe(action: Action, actor_role: Role, data: Mapping[str, object]) -> st
             return "已补充材料，继续办理"
         case Action.withdraw:
             return "申请已撤回"
+        case Action.propose_elimination:
+            return "帮扶责任人提出风险消除：您家收入已稳定超过监测标准，报村民主评议"
+        case Action.approve_elimination:
+            return "县乡村振兴局审定通过，您家风险已消除，不再作为防返贫监测对象"
 
 
 # Comments the farmer should read in the timeline; others (review minutes, objection content) stay
@@ -166,8 +182,11 @@ def next_step(
     notice_end: dt.date | None,
     plan_due: CountedDate | None,
     return_reason: str | None,
+    kind: CaseKind = CaseKind.identification,
 ) -> NextStep | None:
     """下一步: who acts next and by when; None once nothing more is expected."""
+    if state is CaseState.returned and kind is CaseKind.risk_elimination:
+        return NextStep(who="帮扶责任人", what=f"补充风险消除材料：{return_reason or ''}")
     if state in _NEXT:
         who, what = _NEXT[state]
         return NextStep(who=who, what=what, due_date=deadline)
@@ -198,8 +217,11 @@ def notification(
     *,
     reason: str = "",
     due: CountedDate | None = None,
+    kind: CaseKind = CaseKind.identification,
 ) -> tuple[str, str]:
     """(title, body) of a notification about a case."""
+    if kind is CaseKind.risk_elimination:
+        return _elimination_notification(event, new_state, reason=reason, due=due)
     match event:
         case NotificationEvent.application_received:
             return "申请已受理", "您家的监测申请已受理，帮扶干部会尽快到您家核实情况。"
@@ -220,6 +242,22 @@ def notification(
             if action is Action.raise_objection:
                 return "公示收到异议", "有一份公示中的申请收到异议，请核实处理。"
             return "有申请等您办理", f"有一份申请等您办理：{STATE_LABELS[new_state]}。"
+
+
+def _elimination_notification(
+    event: NotificationEvent, new_state: CaseState, *, reason: str, due: CountedDate | None
+) -> tuple[str, str]:
+    match event:
+        case NotificationEvent.application_in_notice:
+            return "风险消除公示", f"您家的风险消除已在村内公示，公示到{due_md(due) if due else ''}。"
+        case NotificationEvent.risk_eliminated:
+            return "风险已消除", "县乡村振兴局已审定您家风险消除。以后遇到困难，仍可随时申请监测帮扶。"
+        case NotificationEvent.application_rejected:
+            return "风险消除未通过", f"您提出的风险消除未通过，这户继续监测帮扶。原因：{reason}"
+        case NotificationEvent.application_returned:
+            return "需要补充材料", f"您提出的风险消除被退回，需要补充材料：{reason}"
+        case _:
+            return "有风险消除等您办理", f"有一户的风险消除等您办理：{STATE_LABELS[new_state]}。"
 
 
 def due_date_changed(old: CountedDate, new: CountedDate, *, for_farmer: bool) -> tuple[str, str]:
