@@ -58,6 +58,7 @@ class AlertAction(enum.StrEnum):
     confirm_dismissal = "confirm_dismissal"
     reopen = "reopen"
     confirm = "confirm"  # hardship confirmed on the ground
+    seen_at_visit = "seen_at_visit"  # kept for the next visit, seen there (recorded by the visit, no step)
 
 
 class DismissalReason(enum.StrEnum):

@@ -317,6 +317,13 @@ async def confirm(conn: asyncpg.Connection, principal: Principal, alert_id: int,
     )
 
 
+async def seen_at_visit(
+    conn: asyncpg.Connection, principal: Principal, household_id: int, visit_id: int, now: dt.datetime
+) -> None:
+    """The household's alerts kept for the next visit were seen at this one (in its transaction)."""
+    await conn.execute(work_queries.SEEN_AT_VISIT, household_id, visit_id, principal.user_id, principal.role.value, now)
+
+
 # ---- the daily reminder ----
 
 

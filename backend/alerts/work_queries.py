@@ -236,3 +236,16 @@ ORDER BY d.user_id
 SET_REMINDER_NOTIFICATION = """
 UPDATE alert_reminders SET notification_id = $3 WHERE user_id = $1 AND day = $2
 """
+
+# A visit to the household sees the alerts kept for it (confirmed on a monitored household): they
+# leave the helper's to-do list, each with an event naming the visit.
+SEEN_AT_VISIT = """
+WITH seen AS (
+    UPDATE alerts SET attached_for_visit = false
+    WHERE household_id = $1 AND attached_for_visit
+    RETURNING id, status
+)
+INSERT INTO alert_events (alert_id, action, from_status, to_status, actor_user_id, actor_role, at, data)
+SELECT id, 'seen_at_visit', status, status, $3, $4, $5, jsonb_build_object('visit_id', $2::bigint)
+FROM seen
+"""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import msgspec
 
+from backend.alerts import work as alert_work
 from backend.auth import Principal
 from backend.calendar.rules import local_date
 from backend.db import BULK_TRANSACTION, rows_to
@@ -97,6 +98,7 @@ async def record_visit(conn: asyncpg.Connection, principal: Principal, data: Vis
             where.accuracy_m if where else None,
             where.mock if where else None,
         )
+        await alert_work.seen_at_visit(conn, principal, data.household_id, visit_id, now)
         found = rules.problems(data.checklist)
         opened: list[int] = []
         if found:

@@ -31,6 +31,7 @@ from tests.alert_work.conftest import (
 from tests.alerts.conftest import Feeds
 from tests.factories import VILLAGE_A1B, make_staff_user
 from tests.feeds.conftest import run_worker
+from tests.visits.conftest import record, visit_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -215,6 +216,13 @@ async def test_an_alert_on_a_monitored_household_is_kept_for_the_next_visit(clie
     assert [(a["id"], a["attached_for_visit"]) for a in mine["items"]] == [(red, True)]
     view = await call(client, "GET", f"/api/households/{household.id}", world.user(Role.county))
     assert [a["id"] for a in view["open_alerts"] if a.get("attached_for_visit")] == [red]
+
+    # The helper's next visit sees it: it leaves the to-do list, with an event naming the visit.
+    visit = await record(client, helper, visit_body(household.id))
+    assert [a["id"] for a in (await call(client, "GET", "/api/miniapp/helper/alerts", helper))["items"]] == []
+    seen = await alert(client, world.user(Role.county), red)
+    assert not seen.get("attached_for_visit")
+    assert (seen["events"][-1]["action"], seen["events"][-1]["data"]) == ("seen_at_visit", {"visit_id": visit["id"]})
 
 
 async def test_overdue_is_listed_and_reminded_once_a_day(
