@@ -18,18 +18,17 @@ import asyncio
 import datetime as dt
 import os
 import resource
-import secrets
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import traffic_light
 
 from backend.alerts import board, reads, work
@@ -167,8 +166,9 @@ async def run(dsn: str, households: int, alerts: int, exported: int) -> None:
         ids = [r["id"] for r in await conn.fetch("SELECT id FROM alerts WHERE status = 'open' ORDER BY id LIMIT 5000")]
         floor = await timed("  floor: bare UPDATE of 1,000 alerts (rolled back)", 5,
                             lambda: _rolled_back(conn, FLOOR_ASSIGN, ids[:1000], county_id))
-        batches = iter([ids[i : i + 1000] for i in range(0, len(ids), 1000)])
-        await timed("assign 1,000 alerts at once (default assignees)", 5,
+        chunks = [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
+        batches = iter(chunks)
+        await timed("assign 1,000 alerts at once (default assignees)", len(chunks),
                     lambda: work.assign(conn, county, AlertAssign(alert_ids=next(batches)), now, settings), floor)
         start = time.perf_counter()
         await conn.copy_from_query(FLOOR_EXPORT.format(rows=exported), output=_discard, format="csv")
@@ -178,14 +178,8 @@ async def run(dsn: str, households: int, alerts: int, exported: int) -> None:
 
 
 async def scratch(admin_dsn: str, households: int, alerts: int, exported: int) -> None:
-    database = f"fangpin_bench_alertwork_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), households, alerts, exported)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "alertwork") as dsn:
+        await run(dsn, households, alerts, exported)
 
 
 def main() -> None:

@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import bench_county  # noqa: E402  (beside this file)
 
 from backend.applications import reads, service  # noqa: E402
@@ -146,14 +145,8 @@ async def run(dsn: str, households: int, steps: int) -> None:
 
 
 async def scratch(admin_dsn: str, households: int, steps: int) -> None:
-    database = f"fangpin_bench_apps_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), households, steps)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "apps") as dsn:
+        await run(dsn, households, steps)
 
 
 def main() -> None:

@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import bench_county  # noqa: E402  (beside this file)
 
 from backend.auth import Principal, utcnow  # noqa: E402
@@ -154,14 +153,8 @@ async def run(dsn: str, households: int, helpers: int, visits: int) -> None:
 
 
 async def scratch(admin_dsn: str, households: int, helpers: int, visits: int) -> None:
-    database = f"fangpin_bench_elim_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), households, helpers, visits)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "elim") as dsn:
+        await run(dsn, households, helpers, visits)
 
 
 def main() -> None:

@@ -16,18 +16,16 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import secrets
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import bench_county  # noqa: E402  (beside this file)
 
 from backend.assistance import outcomes  # noqa: E402
@@ -104,14 +102,8 @@ async def run(dsn: str, households: int, rounds: int) -> None:
 
 
 async def scratch(admin_dsn: str, households: int, rounds: int) -> None:
-    database = f"fangpin_bench_outcomes_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), households, rounds)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "outcomes") as dsn:
+        await run(dsn, households, rounds)
 
 
 def main() -> None:

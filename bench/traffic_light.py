@@ -16,17 +16,16 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import bench_county  # noqa: E402  (beside this file)
 
 from backend.alerts import queries  # noqa: E402
@@ -160,14 +159,8 @@ async def run(dsn: str, households: int, rows: int) -> None:
 
 
 async def scratch(admin_dsn: str, households: int, rows: int) -> None:
-    database = f"fangpin_bench_alerts_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), households, rows)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "alerts") as dsn:
+        await run(dsn, households, rows)
 
 
 def main() -> None:

@@ -25,13 +25,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from PIL import ExifTags, Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import scratch_database
 import bench_county  # noqa: E402  (beside this file)
 from litestar.testing import AsyncTestClient  # noqa: E402
 
@@ -223,14 +223,8 @@ async def run(dsn: str, redis_url: str, households: int, helpers: int, visits: i
 
 
 async def scratch(admin_dsn: str, redis_url: str, households: int, helpers: int, visits: int) -> None:
-    database = f"fangpin_bench_visits_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        await run(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}")), redis_url, households, helpers, visits)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_dsn, "visits") as dsn:
+        await run(dsn, redis_url, households, helpers, visits)
 
 
 def main() -> None:

@@ -5,17 +5,12 @@ household surveys and the year's monitoring line change outside any department f
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from typing import Any
 
 from arq import cron
 
 from backend.alerts import service, work
-from backend.notifications.service import enqueue_delivery
-from workers.context import WorkerContext
-
-log = logging.getLogger("fangpin.workers.alerts")
+from workers.context import WorkerContext, send_reminders
 
 # 03:10 in Beijing (the worker's clock is UTC): after the night's survey imports, before work.
 INCOME_RUN_HOUR_UTC = 19
@@ -33,12 +28,7 @@ async def alerts_income(ctx: dict[str, Any]) -> int:
 
 async def alerts_remind_overdue(ctx: dict[str, Any]) -> int:
     """Sends today's overdue reminders not sent yet; returns how many."""
-    worker = WorkerContext(ctx)
-    async with worker.db.acquire() as conn:
-        ids = await work.remind_overdue(conn, dt.datetime.now(dt.UTC))
-    await enqueue_delivery(worker.redis, ids)
-    log.info("alerts.remind_overdue.sent", extra={"reminders": len(ids)})
-    return len(ids)
+    return await send_reminders(ctx, work.remind_overdue, "alerts.remind_overdue.sent")
 
 
 FUNCTIONS = [alerts_remind_overdue]

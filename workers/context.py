@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
 from arq.connections import ArqRedis
 
+from backend.notifications.service import enqueue_delivery
 from backend.pii import Pii
 from backend.settings import Settings
+
+log = logging.getLogger("fangpin.workers")
+
+# A daily reminder: claims today's reminders not sent yet in one transaction, returns the outbox rows.
+Remind = Callable[[asyncpg.Connection, dt.datetime], Awaitable[list[int]]]
 
 
 class WorkerContext:
@@ -39,3 +48,14 @@ class WorkerContext:
     @property
     def job_try(self) -> int:
         return self._ctx.get("job_try", 1)
+
+
+async def send_reminders(ctx: dict[str, Any], remind: Remind, event: str) -> int:
+    """Runs a daily reminder and queues its messages for delivery after the commit; returns how
+    many were sent (0 on a second run the same day: each reminder claims its day)."""
+    worker = WorkerContext(ctx)
+    async with worker.db.acquire() as conn:
+        ids = await remind(conn, dt.datetime.now(dt.UTC))
+    await enqueue_delivery(worker.redis, ids)
+    log.info(event, extra={"notifications": len(ids)})
+    return len(ids)

@@ -4,17 +4,12 @@ sends nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from typing import Any
 
 from arq import cron
 
-from backend.notifications.service import enqueue_delivery
 from backend.visits import service
-from workers.context import WorkerContext
-
-log = logging.getLogger("fangpin.workers.visits")
+from workers.context import send_reminders
 
 # 00:40 UTC = 08:40 in Asia/Shanghai: before the day's visits, after the alert reminder (00:30).
 REMIND_AT_UTC = (0, 40)
@@ -22,12 +17,7 @@ REMIND_AT_UTC = (0, 40)
 
 async def visits_remind(ctx: dict[str, Any]) -> int:
     """Sends today's visit reminders not sent yet; returns how many."""
-    worker = WorkerContext(ctx)
-    async with worker.db.acquire() as conn:
-        ids = await service.remind_visits(conn, dt.datetime.now(dt.UTC))
-    await enqueue_delivery(worker.redis, ids)
-    log.info("visits.remind.sent", extra={"reminders": len(ids)})
-    return len(ids)
+    return await send_reminders(ctx, service.remind_visits, "visits.remind.sent")
 
 
 FUNCTIONS = [visits_remind]
