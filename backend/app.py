@@ -31,7 +31,7 @@ from backend.pii import Pii
 from backend.queue import create_redis
 from backend.regions.routes import router as regions_router
 from backend.registry.routes import router as registry_router
-from backend.security import cors_config, security_headers
+from backend.security import body_deadline, cors_config, security_headers
 from backend.settings import Settings, load_settings
 from backend.staff.routes import router as staff_router
 from backend.suppliers.routes import router as suppliers_router
@@ -110,6 +110,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     # Around litestar's own handler rather than in `middleware=`: route middleware never runs for
     # a path or method no route matches, and those 404/405 answers need an id too.
-    app.asgi_handler = request_id_middleware(security_headers(app.asgi_handler))
+    app.asgi_handler = request_id_middleware(
+        security_headers(body_deadline(app.asgi_handler, settings.request_body_timeout_s))
+    )
     document_routes(app)
     return app

@@ -128,6 +128,14 @@ class MethodNotAllowed(DomainError):
     message = "不支持此操作"
 
 
+class RequestBodyTimeout(DomainError):
+    """The client stopped sending its body half-way (a dead link, or a client dripping bytes to
+    hold a connection): the request is answered and its connection freed."""
+
+    status_code = 408
+    message = "网络太慢，内容没有传完，请在信号好的地方重试"
+
+
 class PayloadTooLarge(DomainError):
     status_code = 413
     message = "上传的内容太大"

@@ -44,6 +44,7 @@ EVERY_OPERATION = (
     boundary.BodyTooDeep,
     boundary.QueryTooLong,
     errors.PayloadTooLarge,
+    errors.RequestBodyTimeout,
     errors.InternalError,
     errors.DatabaseUnavailable,
 )

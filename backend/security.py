@@ -3,9 +3,12 @@ console; the WeChat mini-program is not a browser page and needs no CORS). docs/
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar.config.cors import CORSConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.errors import RequestBodyTimeout
 from backend.settings import Settings
 
 # The API answers JSON, files and photos, never pages to frame or scripts to run; the OpenAPI
@@ -44,6 +47,27 @@ def security_headers(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def body_deadline(app: ASGIApp, timeout_s: float) -> ASGIApp:
+    """Each piece of a request body must arrive within `timeout_s` of the one before, or the
+    request ends with 408 (raised from `receive`, so the route's own error handling answers it
+    and nothing half-read is stored)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def receive_in_time() -> Message:
+            try:
+                return await asyncio.wait_for(receive(), timeout_s)
+            except TimeoutError:
+                raise RequestBodyTimeout() from None
+
+        await app(scope, receive_in_time, send)
 
     return middleware
 

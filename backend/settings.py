@@ -71,6 +71,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Rate limits (docs/security.md), replacing the defaults per action, e.g. FANGPIN_RATE_LIMITS=
     # '[{"action": "order_submit", "per_account": 60, "per_address": 300, "window_s": 3600}]'.
     # A tuple, so that Settings stays hashable (storage and token caches key on it).
+    # Longest wait for the next piece of a request body (a phone on a weak link sends a piece every
+    # few seconds; a client dripping bytes to hold connections open is cut off).
+    request_body_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 30.0
     rate_limits_enabled: bool = True
     rate_limits: tuple[LimitSetting, ...] = ()
     # Browser origins allowed to call the API (a web console), comma-separated. The mini-program

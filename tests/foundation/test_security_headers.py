@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+
 import msgspec
 from litestar.testing import AsyncTestClient
 
@@ -44,3 +48,34 @@ async def test_cors_answers_the_configured_console_and_nobody_else(settings: Set
         assert "Retry-After" in answered.headers["access-control-expose-headers"]
         stranger = await client.get("/ping", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in stranger.headers
+
+
+async def test_a_client_dripping_its_body_is_cut_off_with_408(settings: Settings) -> None:
+    """Straight through the app's ASGI entry (the test client would send the body at once): half
+    a body, then nothing; the request ends within the timeout, not when the client gives up."""
+    app = create_app(msgspec.structs.replace(settings, request_body_timeout_s=0.3), configure_logs=False)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/auth/login", "raw_path": b"/api/auth/login", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"60")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+    }
+    pieces = [{"type": "http.request", "body": b'{"username": "zhang', "more_body": True}]
+
+    async def receive() -> dict:
+        if pieces:
+            return pieces.pop(0)
+        await asyncio.sleep(60)  # the client's next byte never comes
+        return {"type": "http.disconnect"}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    started = time.perf_counter()
+    await asyncio.wait_for(app(scope, receive, send), 10)
+    assert time.perf_counter() - started < 5
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 408
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["code"] == "request_body_timeout" and "重试" in body["message"]
