@@ -128,6 +128,11 @@ class MethodNotAllowed(DomainError):
     message = "不支持此操作"
 
 
+class HeadersTooLarge(DomainError):
+    status_code = 431
+    message = "请求头太大，请清理后重试"
+
+
 class RequestBodyTimeout(DomainError):
     """The client stopped sending its body half-way (a dead link, or a client dripping bytes to
     hold a connection): the request is answered and its connection freed."""

@@ -45,6 +45,7 @@ EVERY_OPERATION = (
     boundary.QueryTooLong,
     errors.PayloadTooLarge,
     errors.RequestBodyTimeout,
+    errors.HeadersTooLarge,
     errors.InternalError,
     errors.DatabaseUnavailable,
 )

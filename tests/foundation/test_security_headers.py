@@ -79,3 +79,11 @@ async def test_a_client_dripping_its_body_is_cut_off_with_408(settings: Settings
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 408
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["code"] == "request_body_timeout" and "重试" in body["message"]
+
+
+async def test_headers_beyond_16_kib_are_refused_before_any_route(client: AsyncTestClient) -> None:
+    answer = await client.get("/api/auth/me", headers={"X-Padding": "x" * 20_000})
+    assert answer.status_code == 431
+    assert answer.json()["code"] == "headers_too_large" and answer.json()["message"] == "请求头太大，请清理后重试"
+    assert answer.headers["x-content-type-options"] == "nosniff" and answer.headers["x-request-id"]
+    assert (await client.get("/ping", headers={"X-Padding": "x" * 8_000})).status_code == 200
