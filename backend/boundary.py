@@ -18,7 +18,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
 from litestar.params import BodyKwarg
 
-from backend.errors import BadRequest
+from backend.errors import BadRequest, HeadersTooLarge
 from schemas.base import INT64_MAX, ErrorDetail
 
 # JSON bodies are a few levels deep (a household, its members, a member's fields).
@@ -27,6 +27,8 @@ MAX_JSON_DEPTH = 32
 MAX_JSON_BODY_BYTES = 1_000_000
 # Filters and a page fit in a few hundred bytes; 4 KiB leaves room for long Chinese names.
 MAX_QUERY_BYTES = 4096
+# A token, a content type and a few client headers are about 2 KiB; nginx's default buffers stop at 8.
+MAX_HEADER_BYTES = 16 * 1024
 # C0 controls but tab and newline, DEL, C1 controls: no one types them, and PostgreSQL cannot
 # store NUL in text at all.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -100,6 +102,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     """The app's before_request hook: path and query parameters always, the body when the route
     takes JSON `data` (whatever Content-Type the client claims: litestar decodes such a body as
     JSON regardless). Form bodies are left to their readers."""
+    if sum(len(name) + len(value) for name, value in request.scope["headers"]) > MAX_HEADER_BYTES:
+        raise HeadersTooLarge()
     if len(request.scope["query_string"]) > MAX_QUERY_BYTES:
         raise QueryTooLong(detail=[ErrorDetail(field="query", reason=f"超过 {MAX_QUERY_BYTES} 字节")])
     for name, value in request.path_params.items():

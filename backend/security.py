@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-import msgspec
 from litestar.config.cors import CORSConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.errors import HeadersTooLarge, RequestBodyTimeout
-from backend.observability import current_request_id
+from backend.errors import RequestBodyTimeout
 from backend.settings import Settings
-from schemas.base import ErrorBody
 
 # The API answers JSON, files and photos, never pages to frame or scripts to run; the OpenAPI
 # viewer under /schema loads its own scripts and styles, so it gets a looser policy.
@@ -54,29 +51,14 @@ def security_headers(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-# A token, a content type and a few client headers are about 2 KiB; nginx's default buffers stop at 8.
-MAX_HEADER_BYTES = 16 * 1024
-
-
-async def _refuse_headers(send: Send) -> None:
-    error = HeadersTooLarge()
-    body = msgspec.json.encode(ErrorBody(code=error.code, message=error.message, request_id=current_request_id()))
-    await send({"type": "http.response.start", "status": error.status_code,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def body_deadline(app: ASGIApp, timeout_s: float) -> ASGIApp:
-    """Headers beyond MAX_HEADER_BYTES are refused with 431 before any route runs. Each piece of a request body must arrive within `timeout_s` of the one before, or the
+    """Each piece of a request body must arrive within `timeout_s` of the one before, or the
     request ends with 408 (raised from `receive`, so the route's own error handling answers it
     and nothing half-read is stored)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
-            return
-        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
-            await _refuse_headers(send)  # before any route: the answer every operation can give
             return
 
         async def receive_in_time() -> Message:
