@@ -91,6 +91,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
 
+    @property
+    def upload_spool_path(self) -> Path:
+        """Uploads in flight, on the data volume (not /tmp), so the volume that fills is the one watched."""
+        return self.data_path / "uploads"
+
 
 class SettingsError(SystemExit):
     pass

@@ -1,11 +1,13 @@
 """Reads a multipart upload (`wx.uploadFile`, a web form, curl -F) as it arrives: the `file` part
 goes to a temporary file (SHA-256 on the way), the small form fields to a dict, and the size cap is
 enforced on every chunk, so an oversize body is refused long before it has all been sent. Each
-domain passes its own errors (photos, department feeds), so codes name what was sent."""
+domain passes its own errors (photos, department feeds), so codes name what was sent. A disk that
+fills while the file arrives is a 503 of the domain, not a crash: the partial file goes with it."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +20,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from backend.boundary import check_text
 from backend.errors import DomainError
+
+log = logging.getLogger("fangpin.uploads")
 
 FILE_FIELD = "file"  # wx.uploadFile's `name`
 # Multipart boundaries, part headers and the small form fields on top of the file itself.
@@ -34,6 +38,7 @@ class UploadErrors:
     form_invalid: Callable[..., DomainError]  # 400, not the form expected; an optional message
     file_missing: type[DomainError]  # 422, no file part or an empty one
     second_file: str  # the message when a second file part arrives
+    unavailable: type[DomainError]  # 503, the file could not be kept (the disk is full)
 
 
 @dataclass
@@ -140,8 +145,9 @@ async def receive_upload(
     *,
     max_file_bytes: int,
     errors: UploadErrors,
+    spool_dir: Path,
 ) -> AsyncIterator[ReceivedUpload]:
-    """Yields the received upload; the temporary file is gone when the block ends."""
+    """Yields the received upload, spooled under `spool_dir`; the file is gone when the block ends."""
     media_type, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
@@ -150,7 +156,13 @@ async def receive_upload(
     if content_length is not None and content_length > max_body_bytes:
         raise errors.too_large(max_file_bytes)  # announced too big: read nothing
 
-    with tempfile.NamedTemporaryFile(prefix="fangpin-upload-", suffix=".part") as spool:
+    try:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        spool = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="fangpin-upload-", suffix=".part")
+    except OSError:
+        log.warning("uploads.spool.unavailable", exc_info=True)
+        raise errors.unavailable() from None
+    with spool:
         reader = _FormReader(spool, max_file_bytes, errors)
         parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
         received = 0
@@ -161,13 +173,16 @@ async def receive_upload(
                     raise errors.too_large(max_file_bytes)
                 parser.write(chunk)
             parser.finalize()
+            spool.flush()
         except MultipartParseError:
             raise errors.form_invalid() from None
+        except OSError:  # ENOSPC, EDQUOT, EIO while spooling
+            log.warning("uploads.spool.write_failed", exc_info=True)
+            raise errors.unavailable() from None
         if not reader.complete:
             raise errors.form_invalid("上传没有完成，请重试")
         if not reader.file_seen or reader.file_bytes == 0:
             raise errors.file_missing()
-        spool.flush()
         yield ReceivedUpload(
             path=Path(spool.name),
             size_bytes=reader.file_bytes,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -158,3 +159,41 @@ async def wechat_fake(settings: Settings) -> FakeControl:
 @pytest.fixture
 async def world(pool: asyncpg.Pool, pii: Pii, settings: Settings) -> World:
     return await make_world(pool, pii, settings)
+
+
+class SmallDisk:
+    """A real file system of its own (a 1 MiB tmpfs), to be filled up."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.filler = root / "filler"
+
+    def free_bytes(self) -> int:
+        stat = os.statvfs(self.root)
+        return stat.f_bavail * stat.f_frsize
+
+    def fill(self, leave_bytes: int = 0) -> None:
+        """Takes all the free space but `leave_bytes`."""
+        with self.filler.open("ab") as out:
+            out.write(b"\0" * max(self.free_bytes() - leave_bytes, 0))
+
+    def empty(self) -> None:
+        self.filler.unlink(missing_ok=True)
+
+    def files(self) -> list[str]:
+        """Every file left on the disk but the filler, relative to its root."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file() and p != self.filler)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """Mounting needs root, as the CI machine has; elsewhere the test is skipped and says why."""
+    root = tmp_path / "small-disk"
+    root.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(root)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a small file system could not be mounted: {mounted.stderr.decode().strip()}")
+    try:
+        yield SmallDisk(root)
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=True)

@@ -93,6 +93,7 @@ UPLOAD_ERRORS = UploadErrors(
     form_invalid=FeedFormInvalid,
     file_missing=FeedFileMissing,
     second_file="一次只能上传一个文件",
+    unavailable=FeedStorageUnavailable,
 )
 
 # What an upload can answer besides the shared statuses, for the OpenAPI document.

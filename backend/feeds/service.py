@@ -105,7 +105,8 @@ async def upload_batch(
     if principal.role is Role.department and not await _feeds_in_view(conn, principal):
         raise errors.FeedTypeNotAllowed()  # refused before a byte of the body is read
     async with receive_upload(
-        body, content_type, content_length, max_file_bytes=settings.feed_max_bytes, errors=errors.UPLOAD_ERRORS
+        body, content_type, content_length, max_file_bytes=settings.feed_max_bytes, errors=errors.UPLOAD_ERRORS,
+        spool_dir=settings.upload_spool_path,
     ) as upload:
         try:
             form = msgspec.convert(upload.fields, FeedUploadForm)

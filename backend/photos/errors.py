@@ -73,6 +73,7 @@ UPLOAD_ERRORS = UploadErrors(
     form_invalid=PhotoFormInvalid,
     file_missing=PhotoFileMissing,
     second_file="一次只能上传一张照片",
+    unavailable=PhotoStorageUnavailable,
 )
 
 # What an upload can answer besides the shared statuses, for the OpenAPI document.

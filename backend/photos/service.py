@@ -68,7 +68,8 @@ async def upload_photo(
     if not may_upload(principal, kind, owner):
         raise errors.PhotoUploadNotAllowed()
     async with receive_upload(
-        body, content_type, content_length, max_file_bytes=settings.photo_max_bytes, errors=errors.UPLOAD_ERRORS
+        body, content_type, content_length, max_file_bytes=settings.photo_max_bytes, errors=errors.UPLOAD_ERRORS,
+        spool_dir=settings.upload_spool_path,
     ) as upload:
         form = _form(upload)
         inspection = await asyncio.to_thread(imaging.inspect, upload.path)

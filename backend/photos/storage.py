@@ -68,10 +68,14 @@ class LocalStorage(PhotoStorage):
         return path
 
     def _write(self, key: str, data: bytes | Path) -> None:
-        """`data` or, given a path, that file's contents, copied in blocks."""
+        """`data` or, given a path, that file's contents, copied in blocks. A full or failing disk
+        is StorageUnavailable, with no partial file left behind."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        except OSError as exc:
+            raise StorageUnavailable(f"local store cannot write {key}: {exc.strerror}") from exc
         try:
             with os.fdopen(fd, "wb") as out:
                 if isinstance(data, Path):
@@ -80,8 +84,10 @@ class LocalStorage(PhotoStorage):
                 else:
                     out.write(data)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StorageUnavailable(f"local store cannot write {key}: {exc.strerror}") from exc
             raise
 
     def _copy_out(self, key: str, target: Path) -> None:
