@@ -76,6 +76,9 @@ class DeliveryStatus(enum.StrEnum):
     sent = "sent"  # delivered by WeChat or SMS (and in the inbox)
     inbox_only = "inbox_only"  # no template, no grant or no openid: the inbox is the channel
     failed = "failed"  # attempts used up or refused for good; an admin may retry
+    # handed to WeChat, then the answer was lost (worker stopped, no reply): perhaps delivered, so
+    # never sent again on its own; it is in the inbox; an admin may send it again
+    unconfirmed = "unconfirmed"
 
 
 class Channel(enum.StrEnum):

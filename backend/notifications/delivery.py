@@ -9,11 +9,14 @@ One batch is three steps, and no transaction is held across the network:
 3. finish (one transaction): each row → `sent` / `inbox_only` / back to `pending` with a backoff
    delay / `failed`; grants of sends that did not happen are given back, and a 43101 clears them.
 
-Guarantee: every row is in the inbox from the moment it is written. A WeChat or SMS message is
-sent **at least once** and, barring a worker crash, exactly once: a worker that dies between a
-send and step 3 leaves its rows `sending`, and after the lease the sweep sends them again. We
-accept that rare duplicate rather than risk losing a message like "退回补充材料" while the 15-day
-clock runs; WeChat itself bounds it, since a repeat needs another grant from the user.
+Guarantee: every row is in the inbox from the moment it is written, and no WeChat or SMS message
+is sent twice. Just before a row's request goes out, `send_started_at` is committed, and each
+row's outcome is committed as soon as its answer arrives. A worker that dies in between leaves
+the row `sending` with the mark; after the lease the sweep makes it `unconfirmed` (it may have
+arrived) rather than send it again, and a request whose answer is lost (timeout, reset) is
+`unconfirmed` at once. Rows claimed but never started go back to `pending` with their grant
+given back. Sending an unconfirmed row again is an admin's decision (the retry endpoint). A
+repeat would also need another grant from the user: WeChat grants are one message each.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -109,26 +112,24 @@ async def deliver_batch(
             for r in rows
             if r.id not in granted and not _sms_possible(r, channels)
         ]
-        await _finish(conn, inbox_only)
+        await _finish(conn, inbox_only, {})
     settled = {r.id for r in inbox_only}
+    users = {r.id: r.user_id for r in rows}
     limiter = asyncio.Semaphore(SEND_CONCURRENCY)
+    one_statement = asyncio.Lock()  # the senders share this connection
 
     async def send(row: ClaimedRow) -> Result:
         async with limiter:
-            try:
-                return await _send(row, channels, row.id in granted)
-            except Exception as exc:  # e.g. Redis gone while fetching the token: retry, never stall
-                log.exception("notifications.deliver.crashed", extra={"notification_id": row.id})
-                unsent = _not_delivered(row, Outcome.retry, f"{type(exc).__name__}: {exc}")
-                if row.id not in granted:
-                    return unsent
-                return replace(unsent, wechat_template_id=row.template_id, grant_unused=True)
+            async with one_statement:
+                await conn.execute(queries.MARK_SEND_STARTED, row.id)
+            result = await _attempt(row, channels, row.id in granted)
+            async with one_statement, conn.transaction():
+                await _finish(conn, [result], users)
+            return result
 
     sent = await asyncio.gather(*(send(r) for r in rows if r.id not in settled))
-    async with conn.transaction():
-        await _finish(conn, sent, rows)
     for result in sent:
-        if result.status in (DeliveryStatus.pending, DeliveryStatus.failed):
+        if result.status in (DeliveryStatus.pending, DeliveryStatus.failed, DeliveryStatus.unconfirmed):
             log.warning(
                 "notifications.deliver.failed",
                 extra={"notification_id": result.id, "status": result.status, "error": result.error},
@@ -139,7 +140,7 @@ async def deliver_batch(
 async def deliver_due(conn: asyncpg.Connection, channels: Channels, *, max_batches: int = 1000) -> int:
     """Delivers everything due, batch after batch (the cron sweep); returns how many rows it handled.
     First takes back the claims of workers that died."""
-    await conn.execute(queries.RELEASE_EXPIRED_CLAIMS, rules.MAX_ATTEMPTS)
+    await conn.execute(queries.RELEASE_EXPIRED_CLAIMS, rules.MAX_ATTEMPTS, rules.STOPPED_WHILE_SENDING)
     handled = 0
     for _ in range(max_batches):
         results = await deliver_batch(conn, channels)
@@ -147,6 +148,17 @@ async def deliver_due(conn: asyncpg.Connection, channels: Channels, *, max_batch
         if len(results) < CLAIM_BATCH:
             break
     return handled
+
+
+async def _attempt(row: ClaimedRow, channels: Channels, use_wechat: bool) -> Result:
+    try:
+        return await _send(row, channels, use_wechat)
+    except Exception as exc:  # e.g. Redis gone while fetching the token: retry, never stall
+        log.exception("notifications.deliver.crashed", extra={"notification_id": row.id})
+        unsent = _not_delivered(row, Outcome.retry, f"{type(exc).__name__}: {exc}")
+        if not use_wechat:
+            return unsent
+        return replace(unsent, wechat_template_id=row.template_id, grant_unused=True)
 
 
 def _sms_possible(row: ClaimedRow, channels: Channels) -> bool:
@@ -164,6 +176,8 @@ async def _spend_grants(conn: asyncpg.Connection, rows: list[ClaimedRow]) -> set
     granted = rules.allocate_grants(wanted, remaining)
     spent = Counter((user_id, template_id) for nid, user_id, template_id in wanted if nid in granted)
     await _adjust_grants(conn, {pair: -count for pair, count in spent.items()})
+    spent_by = [(nid, template_id) for nid, _, template_id in wanted if nid in granted]
+    await conn.execute(queries.RECORD_SPENT_GRANTS, [s[0] for s in spent_by], [s[1] for s in spent_by])
     return granted
 
 
@@ -189,6 +203,8 @@ async def _send(row: ClaimedRow, channels: Channels, use_wechat: bool) -> Result
         except WeChatError as exc:
             outcome = rules.outcome_of_errcode(exc.errcode)
             error = f"wechat {exc.errcode}: {exc.errmsg}"
+        if outcome is Outcome.unconfirmed:  # the grant was very likely used: not given back
+            return Result(row.id, DeliveryStatus.unconfirmed, Channel.wechat, error, wechat_template_id=row.template_id)
         if outcome is not Outcome.inbox_only:
             unsent = _not_delivered(row, outcome, error)
             return replace(unsent, wechat_template_id=row.template_id, grant_unused=True)
@@ -231,9 +247,8 @@ def _not_delivered(row: ClaimedRow, outcome: Outcome, error: str) -> Result:
     return Result(row.id, DeliveryStatus.pending, error=error, retry_s=delay)
 
 
-async def _finish(
-    conn: asyncpg.Connection, results: Sequence[Result], rows: Sequence[ClaimedRow] = ()
-) -> None:
+async def _finish(conn: asyncpg.Connection, results: Sequence[Result], users: Mapping[int, int]) -> None:
+    """Records outcomes; `users` maps each row to its user, for the grants given back or cleared."""
     if not results:
         return
     await conn.execute(
@@ -245,7 +260,6 @@ async def _finish(
         [r.retry_s for r in results],
         [r.error for r in results],
     )
-    users = {r.id: r.user_id for r in rows}
     refunds = Counter((users[r.id], r.wechat_template_id) for r in results if r.grant_unused)
     await _adjust_grants(conn, dict(refunds))
     gone = sorted({(users[r.id], r.wechat_template_id) for r in results if r.grant_gone})

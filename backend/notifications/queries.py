@@ -9,15 +9,41 @@ RETURNING id
 
 # --- delivery -------------------------------------------------------------------------------
 
-# A worker that died holding claims: give its rows back (or fail them once attempts are used up).
+# A worker that died holding claims. A row whose send had started may have been delivered: it
+# becomes `unconfirmed` and is not sent again. The others go back (or fail once attempts are used
+# up), and the grant their claim spent is given back. $2 is the note an unconfirmed row gets.
 RELEASE_EXPIRED_CLAIMS = """
-UPDATE notifications
-SET delivery_status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-    last_error = CASE WHEN attempts >= $1 THEN 'worker stopped during delivery' ELSE last_error END,
-    next_attempt_at = now(),
-    claimed_until = NULL
-WHERE delivery_status = 'sending'
-  AND claimed_until <= now()
+WITH expired AS (
+    SELECT id, user_id, wechat_template_id AS spent_template, send_started_at IS NOT NULL AS started
+    FROM notifications
+    WHERE delivery_status = 'sending'
+      AND claimed_until <= now()
+    FOR UPDATE SKIP LOCKED
+), released AS (
+    UPDATE notifications AS n
+    SET delivery_status = CASE WHEN e.started THEN 'unconfirmed'
+                               WHEN n.attempts >= $1 THEN 'failed'
+                               ELSE 'pending' END,
+        last_error = CASE WHEN e.started THEN $2
+                          WHEN n.attempts >= $1 THEN 'worker stopped during delivery'
+                          ELSE n.last_error END,
+        wechat_template_id = CASE WHEN e.started THEN n.wechat_template_id END,
+        next_attempt_at = now(),
+        claimed_until = NULL
+    FROM expired AS e
+    WHERE n.id = e.id
+), refunds AS (
+    SELECT user_id, spent_template AS template_id, count(*)::integer AS unused
+    FROM expired
+    WHERE NOT started AND spent_template IS NOT NULL
+    GROUP BY user_id, spent_template
+)
+UPDATE subscribe_grants AS g
+SET remaining = g.remaining + r.unused,
+    updated_at = now()
+FROM refunds AS r
+WHERE g.user_id = r.user_id
+  AND g.template_id = r.template_id
 """
 
 # Claim due rows so no other worker can take them; SKIP LOCKED lets concurrent workers claim
@@ -28,7 +54,9 @@ WITH due AS ({due}), claimed AS (
     UPDATE notifications AS n
     SET delivery_status = 'sending',
         claimed_until = now() + make_interval(secs => $1),
-        attempts = n.attempts + 1
+        attempts = n.attempts + 1,
+        send_started_at = NULL,
+        wechat_template_id = NULL
     FROM due
     WHERE n.id = due.id
     RETURNING n.id, n.user_id, n.event, n.title, n.body, n.page, n.data, n.created_at, n.attempts
@@ -100,6 +128,22 @@ WHERE g.user_id = gone.user_id
   AND g.template_id = gone.template_id
 """
 
+# The claim spent a grant of this template for each of these rows ($1 ids, $2 templates).
+RECORD_SPENT_GRANTS = """
+UPDATE notifications AS n
+SET wechat_template_id = spent.template_id
+FROM unnest($1::bigint[], $2::text[]) AS spent (id, template_id)
+WHERE n.id = spent.id
+"""
+
+# Committed just before the row's request goes out: from here on it may reach the user.
+MARK_SEND_STARTED = """
+UPDATE notifications
+SET send_started_at = now()
+WHERE id = $1
+  AND delivery_status = 'sending'
+"""
+
 # Record each claimed row's outcome; a row is only touched while still claimed. $5 is the retry
 # delay in seconds for rows going back to `pending`.
 FINISH_DELIVERIES = """
@@ -142,13 +186,14 @@ FROM notifications
 {_DELIVERY_FILTER}
 """
 
-# Failed rows back to the queue with a fresh set of attempts: these ids, or all (of one event).
+# Failed or unconfirmed rows back to the queue with a fresh set of attempts: these ids, or all
+# (of one event). Sending an unconfirmed row again is a person's decision, never the worker's.
 REQUEUE_FAILED = """
 UPDATE notifications
 SET delivery_status = 'pending',
     attempts = 0,
     next_attempt_at = now()
-WHERE delivery_status = 'failed'
+WHERE delivery_status IN ('failed', 'unconfirmed')
   AND (cardinality($1::bigint[]) = 0 OR id = ANY ($1::bigint[]))
   AND ($2::text IS NULL OR event = $2)
 RETURNING id

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from backend.wechat.client import ANSWER_LOST
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Retry schedule for a delivery that failed for a passing reason (network, WeChat busy): the delay
@@ -21,6 +23,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS_S) + 1
 # A worker owns a claimed row this long; longer than a send can take (HTTP timeout 10 s plus one
 # token refresh and retry), so only a worker that died loses its claim.
 CLAIM_LEASE_S = 60
+STOPPED_WHILE_SENDING = "worker stopped while sending: perhaps delivered, not sent again"
 
 # WeChat subscribeMessage.send error codes (DOMAIN §10, developers.weixin.qq.com sendMessage).
 ERRCODE_NO_GRANT = 43101  # user has not granted (or has used up) this template: inbox only
@@ -38,12 +41,15 @@ class Outcome(enum.StrEnum):
     inbox_only = "inbox_only"
     retry = "retry"
     failed = "failed"
+    unconfirmed = "unconfirmed"  # the request went out, its answer did not come back
 
 
 def outcome_of_errcode(errcode: int) -> Outcome:
     """What a WeChat send failure means for the row (token expiry is handled inside the client)."""
     if errcode == ERRCODE_NO_GRANT:
         return Outcome.inbox_only
+    if errcode == ANSWER_LOST:
+        return Outcome.unconfirmed  # sending again could deliver it twice
     if errcode in PERMANENT_ERRCODES:
         return Outcome.failed
     return Outcome.retry  # network failure (negative), -1 system busy, 45009 rate limit, ...

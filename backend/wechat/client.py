@@ -37,6 +37,7 @@ TOKEN_POLL_S = 0.05
 # errcodes (https://developers.weixin.qq.com, 全局返回码)
 NETWORK_ERROR = -1  # connection failed or timed out; WeChat's own -1 (系统繁忙) also means "later"
 BAD_RESPONSE = -2  # ours: non-200 status or a body that is not WeChat's JSON
+ANSWER_LOST = -3  # ours: the request went out, then no answer (timeout, reset); it may have acted
 INVALID_TOKEN = 40001
 INVALID_CODE = 40029
 TOKEN_EXPIRED = 42001
@@ -195,6 +196,8 @@ class WeChatClient:
     ) -> dict[str, Any]:
         try:
             response = await self._http.request(method, self._base + path, params=params, json=json)
+        except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            raise WeChatError(ANSWER_LOST, f"{type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:
             raise WeChatError(NETWORK_ERROR, f"{type(exc).__name__}: {exc}") from None
         if response.status_code != 200:

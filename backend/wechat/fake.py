@@ -26,6 +26,8 @@ Control API (JSON; endpoint names `jscode2session`, `stable_token`, `getuserphon
 - `POST /__fake__/expire-tokens` — every issued access token is now expired (42001).
 - `POST /__fake__/token-lifetime {"expires_in": 7200}` — lifetime of tokens issued from now on.
 - `POST /__fake__/phone {"code", "phone"}` — what getuserphonenumber returns for a code.
+- `POST /__fake__/answer-delay {"seconds": 2.5}` — subscribe sends are accepted (recorded) at
+  once and answered that much later: a sender that dies or times out meanwhile has delivered.
 - `GET /__fake__/sent` — the accepted subscribe messages, oldest first.
 - `GET /__fake__/stats` — calls received per endpoint (including failed ones).
 - `POST /__fake__/reset` — forget tokens, failures, phones, messages and stats.
@@ -33,6 +35,7 @@ Control API (JSON; endpoint names `jscode2session`, `stable_token`, `getuserphon
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import threading
@@ -90,6 +93,7 @@ class FakeState:
     phones: dict[str, str] = field(default_factory=dict)
     sent: list[SentMessage] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
+    answer_delay_s: float = 0.0  # a subscribe send is taken at once and answered this much later
 
     def reset(self) -> None:
         fresh = FakeState(self.appid, self.secret)
@@ -235,7 +239,9 @@ def create_fake_app(appid: str, secret: str) -> Litestar:
                 at=time.time(),
             )
         )
-        return _answer({"errcode": 0, "errmsg": "ok", "msgid": len(state.sent)})
+        msgid = len(state.sent)
+        await asyncio.sleep(state.answer_delay_s)
+        return _answer({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     @post("/__fake__/fail", status_code=200)
     async def control_fail(data: JSONBody[FailRule]) -> dict[str, str]:
@@ -255,6 +261,11 @@ def create_fake_app(appid: str, secret: str) -> Litestar:
     @post("/__fake__/phone", status_code=200, sync_to_thread=False)
     def control_phone(data: JSONBody[dict[str, str]]) -> dict[str, str]:
         state.phones[data["code"]] = data["phone"]
+        return {"status": "ok"}
+
+    @post("/__fake__/answer-delay", status_code=200, sync_to_thread=False)
+    def control_answer_delay(data: JSONBody[dict[str, float]]) -> dict[str, str]:
+        state.answer_delay_s = data["seconds"]
         return {"status": "ok"}
 
     @get("/__fake__/sent", sync_to_thread=False)
@@ -280,6 +291,7 @@ def create_fake_app(appid: str, secret: str) -> Litestar:
             control_expire_tokens,
             control_token_lifetime,
             control_phone,
+            control_answer_delay,
             control_sent,
             control_stats,
             control_reset,
@@ -357,6 +369,10 @@ class FakeControl:
 
     async def phone(self, code: str, phone: str) -> None:
         await self._post("/phone", {"code": code, "phone": phone})
+
+    async def answer_delay(self, seconds: float) -> None:
+        """Messages are received (and counted as sent) at once, their answers held this long."""
+        await self._post("/answer-delay", {"seconds": seconds})
 
     async def sent(self) -> list[dict[str, Any]]:
         return await self._get("/sent")
