@@ -5,18 +5,18 @@ One batch is three steps, and no transaction is held across the network:
 1. claim (one transaction): due rows go `pending` → `sending` with a lease, `FOR UPDATE SKIP
    LOCKED` so concurrent workers take disjoint rows; the subscribe grants the batch will use are
    locked and spent in the same transaction; rows with nowhere else to go end `inbox_only` here.
-2. send, concurrently, outside any transaction.
-3. finish (one transaction): each row → `sent` / `inbox_only` / back to `pending` with a backoff
+2. send, concurrently (a wave at a time), outside any transaction.
+3. finish (one transaction a wave): each row → `sent` / `inbox_only` / back to `pending` with a backoff
    delay / `failed`; grants of sends that did not happen are given back, and a 43101 clears them.
 
 Guarantee: every row is in the inbox from the moment it is written, and no WeChat or SMS message
-is sent twice. Just before a row's request goes out, `send_started_at` is committed, and each
-row's outcome is committed as soon as its answer arrives. A worker that dies in between leaves
-the row `sending` with the mark; after the lease the sweep makes it `unconfirmed` (it may have
-arrived) rather than send it again, and a request whose answer is lost (timeout, reset) is
-`unconfirmed` at once. Rows claimed but never started go back to `pending` with their grant
-given back. Sending an unconfirmed row again is an admin's decision (the retry endpoint). A
-repeat would also need another grant from the user: WeChat grants are one message each.
+is sent twice. Step 2 goes in waves of SEND_CONCURRENCY rows: a wave's `send_started_at` is
+committed before its requests go out, and its outcomes (step 3) as soon as its answers are in. A
+worker that dies in between leaves the wave `sending` with the mark; after the lease the sweep
+makes those rows `unconfirmed` (they may have arrived) rather than send them again, and a request
+whose answer is lost (timeout, reset) is `unconfirmed` at once. Rows claimed but never started go
+back to `pending` with their grant given back. Sending an unconfirmed row again is an admin's
+decision (the retry endpoint); it would also need another grant, one message each.
 """
 
 from __future__ import annotations
@@ -115,19 +115,15 @@ async def deliver_batch(
         await _finish(conn, inbox_only, {})
     settled = {r.id for r in inbox_only}
     users = {r.id: r.user_id for r in rows}
-    limiter = asyncio.Semaphore(SEND_CONCURRENCY)
-    one_statement = asyncio.Lock()  # the senders share this connection
-
-    async def send(row: ClaimedRow) -> Result:
-        async with limiter:
-            async with one_statement:
-                await conn.execute(queries.MARK_SEND_STARTED, row.id)
-            result = await _attempt(row, channels, row.id in granted)
-            async with one_statement, conn.transaction():
-                await _finish(conn, [result], users)
-            return result
-
-    sent = await asyncio.gather(*(send(r) for r in rows if r.id not in settled))
+    to_send = [r for r in rows if r.id not in settled]
+    sent: list[Result] = []
+    for start in range(0, len(to_send), SEND_CONCURRENCY):  # waves: marked, sent together, finished
+        wave = to_send[start : start + SEND_CONCURRENCY]
+        await conn.execute(queries.MARK_SEND_STARTED, [r.id for r in wave])
+        results = await asyncio.gather(*(_attempt(r, channels, r.id in granted) for r in wave))
+        async with conn.transaction():
+            await _finish(conn, results, users)
+        sent += results
     for result in sent:
         if result.status in (DeliveryStatus.pending, DeliveryStatus.failed, DeliveryStatus.unconfirmed):
             log.warning(

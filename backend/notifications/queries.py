@@ -136,11 +136,11 @@ FROM unnest($1::bigint[], $2::text[]) AS spent (id, template_id)
 WHERE n.id = spent.id
 """
 
-# Committed just before the row's request goes out: from here on it may reach the user.
+# Committed just before these rows' requests go out: from here on they may reach the user.
 MARK_SEND_STARTED = """
 UPDATE notifications
 SET send_started_at = now()
-WHERE id = $1
+WHERE id = ANY ($1::bigint[])
   AND delivery_status = 'sending'
 """
 
