@@ -16,7 +16,7 @@ from backend.settings import Settings
 from schemas.feeds import FeedCode
 from tests.alerts.conftest import Feeds, yuan
 from tests.factories import COUNTY_A, PROVINCE, TOWNSHIP_A1
-from tests.feeds.conftest import settings_env
+from tests.processes import settings_env
 
 
 async def survey(feeds: Feeds, household_id: int, per_capita: str, *, year: int = 2025) -> None:

@@ -6,24 +6,20 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
-import msgspec
 import pytest
 from arq.connections import ArqRedis
 from litestar.testing import AsyncTestClient
 
 from backend.queue import create_redis
-from backend.settings import Settings, env_name
+from backend.settings import Settings
 from schemas.base import Role
 from tests.factories import COUNTY_A, User, World, make_staff_user
+from tests.processes import WorkerProcess
 from workers.settings import create_worker
 
 PERIOD = "2026-10"
@@ -154,44 +150,6 @@ async def batch_outcome(pool: asyncpg.Pool, batch_id: int) -> tuple[dict[str, ob
         batch_id,
     )
     return counts, [tuple(a) for a in alerts]
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """This test run's settings as the environment of a `fangpin` child process."""
-    env = dict(os.environ)
-    for field in Settings.__struct_fields__:
-        value = getattr(settings, field)
-        if isinstance(value, bool):
-            env[env_name(field)] = str(value).lower()
-        elif isinstance(value, tuple):  # structured settings travel as JSON (the rate limits)
-            env[env_name(field)] = msgspec.json.encode(value).decode()
-        elif value is not None:
-            env[env_name(field)] = str(value)
-    return env
-
-
-class WorkerProcess:
-    """`fangpin worker` as a child process, with this test run's settings in its environment."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "worker", "--quiet-jobs"],
-            env=settings_env(settings),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.log.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from backend.pii import Pii
 from backend.settings import Settings
 from tests.factories import VILLAGE_A1A, VILLAGE_A1B, VILLAGE_A2A, World, make_household, make_id_number
 from tests.feeds.conftest import (
-    WorkerProcess,
     batch_outcome,
     batch_row,
     csv_file,
@@ -24,6 +23,7 @@ from tests.feeds.conftest import (
     upload,
     wait_for,
 )
+from tests.processes import WorkerProcess
 
 ROWS = 300_000
 # No run holds a batch (the advisory locks of this test database).

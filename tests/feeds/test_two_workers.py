@@ -1,9 +1,13 @@
-"""Two real worker processes on one database, each given a job for the same batch (the upload's and
-the sweep's): the batch is run once, with the counts and alerts of a single run."""
+"""Two API processes and two worker processes on one database: the same file sent to both APIs at
+once is one batch; both workers given a job for it (the upload's and the sweep's) run it once,
+with the counts and alerts of a single run."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import httpx
 from litestar.testing import AsyncTestClient
 
 from backend.feeds.service import enqueue_batch
@@ -11,7 +15,6 @@ from backend.pii import Pii
 from backend.settings import Settings
 from tests.factories import World, make_id_number
 from tests.feeds.conftest import (
-    WorkerProcess,
     batch_outcome,
     batch_row,
     csv_file,
@@ -22,6 +25,7 @@ from tests.feeds.conftest import (
     wait_for,
 )
 from tests.feeds.test_crash import UNLOCKED, registry
+from tests.processes import ApiProcess, WorkerProcess, stop_all
 
 ROWS = 60_000
 
@@ -32,7 +36,7 @@ def county_file(members: list[str]) -> bytes:
     return csv_file(medical_rows(numbers, [f"{30 + i % 70}.00" for i in range(ROWS)]))
 
 
-async def test_two_workers_given_the_same_batch_run_it_once(
+async def test_two_api_processes_take_one_file_once_and_two_workers_run_it_once(
     client: AsyncTestClient,
     pool: asyncpg.Pool,
     settings: Settings,
@@ -50,7 +54,15 @@ async def test_two_workers_given_the_same_batch_run_it_once(
     assert expected_counts["status"] == "done" and expected_alerts
     await forget_batch(pool, alone)
 
-    batch_id = (await upload(client, department, content)).json()["id"]
+    apis = [ApiProcess(settings, tmp_path / f"api-{n}.log") for n in (1, 2)]  # the same file to both at once
+    try:
+        async with httpx.AsyncClient(base_url=apis[0].url) as one, httpx.AsyncClient(base_url=apis[1].url) as two:
+            answers = await asyncio.gather(upload(one, department, content), upload(two, department, content))
+    finally:
+        stop_all(apis)
+    assert sorted(a.status_code for a in answers) == [200, 201]
+    [batch_id] = {a.json()["id"] for a in answers}
+    assert await pool.fetchval("SELECT count(*) FROM feed_batches") == 1
     assert await enqueue_batch(redis, settings, batch_id, sweep=True)  # as if the sweep had found it too
     for n in (1, 2):
         worker_process.append(WorkerProcess(settings, tmp_path / f"worker-{n}.log"))

@@ -14,8 +14,8 @@ from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.base import Role
 from tests.factories import World
-from tests.feeds.conftest import WorkerProcess
 from tests.notifications.conftest import approve_note, grant, remaining_grants, run_workers, set_template
+from tests.processes import WorkerProcess
 
 ROWS = 40  # more than the worker sends at once (SEND_CONCURRENCY 32): some are never started
 
