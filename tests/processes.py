@@ -30,16 +30,13 @@ def settings_env(settings: Settings, **overrides: object) -> dict[str, str]:
     return env
 
 
-class WorkerProcess:
-    """`fangpin worker` as a child process, with this test run's settings in its environment."""
+class ChildProcess:
+    """A `fangpin` command as a child process, its output in `log_path`."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, arguments: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "worker", "--quiet-jobs"],
-            env=settings_env(settings),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "backend.cli", *arguments], env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
 
     def kill(self) -> None:
@@ -54,25 +51,26 @@ class WorkerProcess:
         self.log.close()
 
 
+class WorkerProcess(ChildProcess):
+    """`fangpin worker` with this test run's settings in its environment."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        super().__init__(["worker", "--quiet-jobs"], settings_env(settings), log_path)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-class ApiProcess:
+class ApiProcess(ChildProcess):
     """`fangpin serve` on a port of its own; `url` once it answers /ping."""
 
     def __init__(self, settings: Settings, log_path: Path, *, start_s: float = 30) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve"],
-            env=settings_env(settings, host="127.0.0.1", port=port),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        super().__init__(["serve"], settings_env(settings, host="127.0.0.1", port=port), log_path)
         deadline = time.monotonic() + start_s
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
@@ -82,12 +80,6 @@ class ApiProcess:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"fangpin serve did not answer within {start_s} s: {log_path.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.log.close()
 
 
 def stop_all(processes: list[ApiProcess] | list[WorkerProcess]) -> None:
