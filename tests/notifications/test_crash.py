@@ -40,7 +40,7 @@ async def test_a_worker_killed_mid_send_sends_nothing_twice(
     await wechat_fake.answer_delay(30)  # WeChat takes each message and holds its answer
     worker = WorkerProcess(settings, tmp_path / "worker.log")  # its start-up sweep claims all 40
     try:
-        for _ in range(300):
+        for _ in range(1200):  # a loaded machine may take a while to start the worker
             if len(await received_refs(wechat_fake)) >= delivery.SEND_CONCURRENCY:
                 break
             await asyncio.sleep(0.05)
