@@ -30,7 +30,7 @@ async def statuses(pool) -> dict[str, int]:
 
 
 async def test_a_worker_killed_mid_send_sends_nothing_twice(
-    settings: Settings, pool, world: World, wechat_fake: FakeControl, redis, tmp_path: Path
+    settings: Settings, pool, world: World, wechat_fake: FakeControl, redis, empty_queue: None, tmp_path: Path
 ) -> None:
     async with pool.acquire() as conn:
         await set_template(conn)
