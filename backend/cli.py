@@ -145,9 +145,13 @@ def cmd_evaluate_income(args: argparse.Namespace) -> None:
 
 
 def serve_api(settings: Settings, workers: int = 1) -> None:
+    os.environ.update(_server_env(settings))
+    SERVERS[settings.http_server](settings, workers)
+
+
+def _serve_uvicorn(settings: Settings, workers: int) -> None:
     import uvicorn
 
-    os.environ.update(_server_env(settings))
     uvicorn.run(
         "backend.app:create_app",
         factory=True,
@@ -158,6 +162,26 @@ def serve_api(settings: Settings, workers: int = 1) -> None:
         access_log=False,
         lifespan="on",
     )
+
+
+def _serve_granian(settings: Settings, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+
+    Granian(
+        "backend.app:create_app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        log_enabled=False,  # the app logs JSON itself (backend/observability.py)
+    ).serve()
+
+
+SERVERS = {"uvicorn": _serve_uvicorn, "granian": _serve_granian}
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
