@@ -164,12 +164,23 @@ def _serve_uvicorn(settings: Settings, workers: int) -> None:
     )
 
 
+def granian_app() -> object:
+    """The app for granian, taking the client's address from X-Forwarded-For when the request comes
+    from FORWARDED_ALLOW_IPS (default 127.0.0.1), as uvicorn does (the rate limits count it)."""
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    from backend.app import create_app
+
+    trusted = [h.strip() for h in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1").split(",") if h.strip()]
+    return wrap_asgi_with_proxy_headers(create_app(), trusted_hosts=trusted)
+
+
 def _serve_granian(settings: Settings, workers: int) -> None:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops
 
     Granian(
-        "backend.app:create_app",
+        "backend.cli:granian_app",
         factory=True,
         address=settings.host,
         port=settings.port,
