@@ -1,0 +1,114 @@
+"""The API as `fangpin serve` runs it, for the benches that drive it over HTTP from another
+process (bench/api_read.py, bench/load.py, bench/orders.py): settings for a scratch database, the
+demo data loaded as `fangpin seed-demo` loads it, the server process, and latency figures."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backend import db  # noqa: E402
+from backend.demo import DemoSeed, seed_demo  # noqa: E402
+from backend.pii import Pii  # noqa: E402
+from backend.settings import GENERATED_KEYS, Settings, env_name, load_settings  # noqa: E402
+
+START_WAIT_S = 30
+# What the server process is given from the settings (the rest are its defaults).
+SERVER_FIELDS = (
+    "database_url", "redis_url", "port", "http_server", "data_dir", "queue_name", "redis_prefix",
+    "rate_limits_enabled", *GENERATED_KEYS,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_settings(dsn: str, redis_url: str, **overrides: object) -> Settings:
+    """Settings for a scratch database: fresh keys, a free port, the bench's own Redis keys, and
+    the rate limits off (a few accounts send thousands of requests a minute; the limiter is not
+    what is measured)."""
+    keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in GENERATED_KEYS}
+    run = secrets.token_hex(3)
+    fields = {
+        "queue_name": f"fangpin-bench-{run}:queue",
+        "redis_prefix": f"fangpin-bench-{run}:",
+        "rate_limits_enabled": False,
+        **overrides,
+    }
+    return load_settings({}, database_url=dsn, redis_url=redis_url, port=free_port(), **keys, **fields)
+
+
+async def load_demo(settings: Settings) -> DemoSeed:
+    """The demo data, loaded into the migrated database through the app's connection set-up (its
+    JSON codecs), as `fangpin seed-demo` does."""
+    pool = await db.create_pool(settings.database_url or "", min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            return await seed_demo(conn, Pii(settings.key_bytes("pii_key"), settings.key_bytes("pii_index_key")))
+    finally:
+        await pool.close()
+
+
+@contextmanager
+def api_process(settings: Settings) -> Iterator[tuple[str, int]]:
+    """`fangpin serve` in its own process until the block ends; yields its base URL and pid."""
+    env = {**os.environ, **{env_name(f): str(getattr(settings, f)) for f in SERVER_FIELDS}}
+    env[env_name("log_level")] = "WARNING"
+    process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        _wait_healthy(base, process)
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise SystemExit(f"the API did not start (exit code {process.poll()})")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def figures(latencies: list[float], duration_s: float) -> tuple[float, float, float]:
+    """Per second, p50 ms, p99 ms of latencies in seconds."""
+    if not latencies:
+        return 0.0, 0.0, 0.0
+    ordered = sorted(latencies)
+    return len(ordered) / duration_s, statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99)] * 1000
