@@ -145,13 +145,9 @@ def cmd_evaluate_income(args: argparse.Namespace) -> None:
 
 
 def serve_api(settings: Settings, workers: int = 1) -> None:
-    os.environ.update(_server_env(settings))
-    SERVERS[settings.http_server](settings, workers)
-
-
-def _serve_uvicorn(settings: Settings, workers: int) -> None:
     import uvicorn
 
+    os.environ.update(_server_env(settings))
     uvicorn.run(
         "backend.app:create_app",
         factory=True,
@@ -162,37 +158,6 @@ def _serve_uvicorn(settings: Settings, workers: int) -> None:
         access_log=False,
         lifespan="on",
     )
-
-
-def granian_app() -> object:
-    """The app for granian, taking the client's address from X-Forwarded-For when the request comes
-    from FORWARDED_ALLOW_IPS (default 127.0.0.1), as uvicorn does (the rate limits count it)."""
-    from granian.utils.proxies import wrap_asgi_with_proxy_headers
-
-    from backend.app import create_app
-
-    trusted = [h.strip() for h in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1").split(",") if h.strip()]
-    return wrap_asgi_with_proxy_headers(create_app(), trusted_hosts=trusted)
-
-
-def _serve_granian(settings: Settings, workers: int) -> None:
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces, Loops
-
-    Granian(
-        "backend.cli:granian_app",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        loop=Loops.uvloop,
-        http=HTTPModes.http1,
-        log_enabled=False,  # the app logs JSON itself (backend/observability.py)
-    ).serve()
-
-
-SERVERS = {"uvicorn": _serve_uvicorn, "granian": _serve_granian}
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

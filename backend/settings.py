@@ -33,8 +33,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = ".fangpin"
     host: str = "127.0.0.1"
     port: Port = 8000
-    # The ASGI server `fangpin serve` (and `up`) runs the app in (docs/performance.md).
-    http_server: Annotated[str, Meta(pattern="^(uvicorn|granian)$")] = "uvicorn"
     log_level: Annotated[str, Meta(pattern="^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     # Keys are base64 of 32 random bytes.
     secret_key: str = ""  # JWT signing (HS256)

@@ -1,14 +1,14 @@
 """Read throughput of the API: the farmer's own household (`GET /api/miniapp/farmer/household`,
 a real token, the real query on the demo data) against the bare `GET /ping` route as the ceiling,
-on each ASGI server `fangpin serve` can run (FANGPIN_HTTP_SERVER: uvicorn, granian).
+on uvicorn as `fangpin serve` runs it and on granian serving the same app factory.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
         .venv/bin/python bench/api_read.py [--duration 10] [--connections 16] [--rounds 2] \
         [--servers uvicorn,granian]
 
 Without the variables the embedded servers under .fangpin/bench are used. A scratch database is
-created, migrated and loaded with the demo data, and dropped at the end. Each server runs as
-`fangpin serve` in its own process, all of them at once on their own ports, and each round takes
+created, migrated and loaded with the demo data, and dropped at the end. Each server runs in its
+own process (bench/api_server.py), all of them at once on their own ports, and each round takes
 them in turn (ping and household on one, then the next), so a busy moment of the shared machine
 does not fall on one server only. The load comes from `wrk` (apt-get install wrk) in another
 process, or from an asyncio/httpx generator in a separate process when wrk is missing.
@@ -110,7 +110,7 @@ async def measure(args: argparse.Namespace, admin_dsn: str, redis_url: str) -> R
     load = run_wrk if shutil.which("wrk") else run_httpx
     async with scratch_database(admin_dsn, "read") as dsn:
         shared = bench_settings(dsn, redis_url)
-        settings = {name: msgspec.structs.replace(shared, http_server=name, port=free_port()) for name in args.servers}
+        settings = {name: msgspec.structs.replace(shared, port=free_port()) for name in args.servers}
         await migrate(dsn)
         demo = await load_demo(shared)
         farmer = Principal(user_id=demo.farmer.user_id, role=Role.farmer, household_id=demo.farmer.household_id)
@@ -122,7 +122,7 @@ async def measure(args: argparse.Namespace, admin_dsn: str, redis_url: str) -> R
         with ExitStack() as running:
             targets = {}
             for name, server_settings in settings.items():
-                base, _ = running.enter_context(api_process(server_settings))
+                base, _ = running.enter_context(api_process(server_settings, name))
                 auth = {"Authorization": f"Bearer {issue_access_token(server_settings, farmer)}"}
                 targets[name] = {route: (base + path, auth if route == "household" else {})
                                  for route, path in ROUTES.items()}

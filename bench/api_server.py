@@ -1,6 +1,9 @@
 """The API as `fangpin serve` runs it, for the benches that drive it over HTTP from another
 process (bench/api_read.py, bench/load.py, bench/orders.py): settings for a scratch database, the
-demo data loaded as `fangpin seed-demo` loads it, the server process, and latency figures."""
+demo data loaded as `fangpin seed-demo` loads it, the server process, and latency figures.
+
+`fangpin serve` runs uvicorn. bench/api_read.py also measures granian (`pip install -e '.[bench]'`)
+serving the same factory, `backend.app:create_app`, with uvloop and HTTP/1 as uvicorn has them."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from backend.settings import GENERATED_KEYS, Settings, env_name, load_settings  
 START_WAIT_S = 30
 # What the server process is given from the settings (the rest are its defaults).
 SERVER_FIELDS = (
-    "database_url", "redis_url", "port", "http_server", "data_dir", "queue_name", "redis_prefix",
+    "database_url", "redis_url", "port", "data_dir", "queue_name", "redis_prefix",
     "rate_limits_enabled", *GENERATED_KEYS,
 )
 
@@ -67,12 +70,21 @@ async def load_demo(settings: Settings) -> DemoSeed:
         await pool.close()
 
 
+SERVERS = {
+    "uvicorn": ["-m", "backend.cli", "serve"],
+    "granian": ["-m", "granian", "--interface", "asgi", "--factory", "--loop", "uvloop", "--http", "1",
+                "--no-log", "--host", "127.0.0.1", "--port", "{port}", "backend.app:create_app"],
+}
+
+
 @contextmanager
-def api_process(settings: Settings) -> Iterator[tuple[str, int]]:
-    """`fangpin serve` in its own process until the block ends; yields its base URL and pid."""
+def api_process(settings: Settings, server: str = "uvicorn") -> Iterator[tuple[str, int]]:
+    """The API in its own process until the block ends (uvicorn: `fangpin serve`, granian: the
+    same app factory on granian); yields its base URL and pid."""
     env = {**os.environ, **{env_name(f): str(getattr(settings, f)) for f in SERVER_FIELDS}}
     env[env_name("log_level")] = "WARNING"
-    process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve"], cwd=ROOT, env=env)
+    command = [arg.format(port=settings.port) for arg in SERVERS[server]]
+    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{settings.port}"
     try:
         _wait_healthy(base, process)
