@@ -37,14 +37,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import asyncpg
-import httpx
+import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import orders  # noqa: E402  (beside this file)
 import visits  # noqa: E402
 from alerts import SEED_ALERTS  # noqa: E402
-from api_server import ROOT, api_process, bench_settings, cpu_s, figures, load_demo  # noqa: E402
+from api_server import ROOT, HttpConnection, api_process, bench_settings, cpu_s, figures, load_demo, multipart  # noqa: E402
 from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
@@ -57,6 +57,7 @@ COUNTY = visits.COUNTY
 TOWNSHIPS = [f"450102{t:03d}000" for t in range(1, 11)]
 PICTURES = 32  # distinct photos the helpers send in turn
 WARM_UP_S = 3
+_json = msgspec.json.Encoder().encode
 
 # How often each kind of client acts, out of the sum (a visit is two requests, an order page one).
 MIX = {
@@ -139,35 +140,45 @@ async def seed(dsn: str, settings: Settings, households: int, helpers: int) -> d
             (h["id"], token(Principal(user_id=h["helper_user_id"], role=Role.helper, region_code=h["region_code"])))
             for h in homes
         ],
-        "pictures": [visits.photo(i) for i in range(PICTURES)],
+        "pictures": [multipart("file", "p.jpg", "image/jpeg", visits.photo(i)) for i in range(PICTURES)],
     }
 
 
 class Client:
-    """One simulated user at a time on a shared HTTP connection pool; records every answer."""
+    """One simulated user at a time on its own keep-alive connection; records every answer."""
 
-    def __init__(self, http: httpx.AsyncClient, data: dict[str, list], index: int, record: bool) -> None:
-        self.http, self.data, self.record = http, data, record
+    def __init__(self, base: str, data: dict[str, list], index: int, record: bool) -> None:
+        self.http, self.data, self.record = HttpConnection(base), data, record
         self.rng = random.Random(index)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.n = 0
 
-    async def call(self, operation: str, method: str, url: str, token: str, expect: int, **kwargs: object) -> dict:
+    async def call(
+        self, operation: str, method: str, path: str, token: str, expect: int, body: object = None,
+        form: tuple[str, bytes] | None = None,
+    ) -> dict:
+        headers = {"Authorization": f"Bearer {token}"}
+        if method == "POST":
+            headers["Idempotency-Key"] = secrets.token_hex(12)
+        if form is not None:
+            headers["Content-Type"], content = form
+        elif body is not None:
+            headers["Content-Type"], content = "application/json", _json(body)
+        else:
+            content = b""
         start = time.perf_counter()
         try:
-            response = await self.http.request(method, url, headers={"Authorization": f"Bearer {token}",
-                                                                     **kwargs.pop("headers", {})}, **kwargs)
-        except httpx.HTTPError as exc:
+            status, answer = await self.http.request(method, path, headers, content)
+        except (OSError, asyncio.IncompleteReadError) as exc:
             self.errors[operation].append(f"{type(exc).__name__}: {exc}")
             return {}
-        elapsed = time.perf_counter() - start
         if self.record:
-            self.latencies[operation].append(elapsed)
-        if response.status_code != expect:
-            self.errors[operation].append(f"{response.status_code} {response.text[:300]}")
+            self.latencies[operation].append(time.perf_counter() - start)
+        if status != expect:
+            self.errors[operation].append(f"{status} {answer[:300].decode(errors='replace')}")
             return {}
-        return response.json()
+        return msgspec.json.decode(answer) if answer else {}
 
     async def farmer(self) -> None:
         farmers = self.data["farmers"]
@@ -175,8 +186,7 @@ class Client:
         if self.n % SUBMIT_EVERY == 0 and self.data["unused_farmers"]:
             body = {"risk_types": ["illness"], "narrative": "家人住院，医疗支出大"}
             await self.call("farmer: POST self-report", "POST", "/api/miniapp/farmer/applications",
-                            self.data["unused_farmers"].pop(), 201, json=body,
-                            headers={"Idempotency-Key": secrets.token_hex(12)})
+                            self.data["unused_farmers"].pop(), 201, body)
             return
         token = farmers[self.rng.randrange(len(farmers))]
         await self.call("farmer: GET household", "GET", "/api/miniapp/farmer/household", token, 200)
@@ -187,11 +197,11 @@ class Client:
         body = {"household_id": household_id, "visited_at": dt.datetime.now(dt.UTC).isoformat(),
                 "checklist": visits.CHECKLIST, "net_income_fen": 2_000_000,
                 "location": {"latitude": 22.8, "longitude": 108.3, "accuracy_m": 20}}
-        visit = await self.call("helper: POST visit", "POST", "/api/miniapp/helper/visits", token, 201, json=body)
+        visit = await self.call("helper: POST visit", "POST", "/api/miniapp/helper/visits", token, 201, body)
         if visit:
-            picture = self.data["pictures"][self.rng.randrange(PICTURES)]
+            form = self.data["pictures"][self.rng.randrange(PICTURES)]
             await self.call("helper: POST visit photo", "POST", f"/api/visits/{visit['id']}/photos", token, 201,
-                            files={"file": ("p.jpg", picture, "image/jpeg")})
+                            form=form)
 
     async def staff(self) -> None:
         token = self.data["staff"][self.rng.randrange(len(self.data["staff"]))]
@@ -207,27 +217,25 @@ class Client:
         else:
             products = self.data["products"]
             body = {"lines": [{"product_id": products[self.rng.randrange(len(products))], "quantity": 1}]}
-            await self.call("union: POST order", "POST", "/api/orders", token, 201, json=body,
-                            headers={"Idempotency-Key": secrets.token_hex(12)})
+            await self.call("union: POST order", "POST", "/api/orders", token, 201, body)
 
 
 async def _drive(base: str, api_pid: int, data: dict[str, list], clients: int, duration_s: float) -> tuple:
     kinds, weights = list(MIX), list(MIX.values())
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     data = {**data, "unused_farmers": list(data["farmers"])}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
 
-        async def run(index: int, until: float, record: bool) -> Client:
-            client = Client(http, data, index, record)
-            while time.monotonic() < until:
-                await getattr(client, client.rng.choices(kinds, weights)[0])()
-            return client
+    async def run(client: Client, until: float) -> Client:
+        while time.monotonic() < until:
+            await getattr(client, client.rng.choices(kinds, weights)[0])()
+        await client.http.close()
+        return client
 
-        await asyncio.gather(*(run(i, time.monotonic() + WARM_UP_S, False) for i in range(clients)))
-        start, api_cpu, own_cpu = time.monotonic(), cpu_s(api_pid), cpu_s(os.getpid())
-        done = await asyncio.gather(*(run(clients + i, start + duration_s, True) for i in range(clients)))
-        elapsed = time.monotonic() - start
-        cpu = {"API process": cpu_s(api_pid) - api_cpu, "load process": cpu_s(os.getpid()) - own_cpu}
+    await asyncio.gather(*(run(Client(base, data, i, False), time.monotonic() + WARM_UP_S) for i in range(clients)))
+    start, api_cpu, own_cpu = time.monotonic(), cpu_s(api_pid), cpu_s(os.getpid())
+    done = await asyncio.gather(*(run(Client(base, data, clients + i, True), start + duration_s)
+                                  for i in range(clients)))
+    elapsed = time.monotonic() - start
+    cpu = {"API process": cpu_s(api_pid) - api_cpu, "load process": cpu_s(os.getpid()) - own_cpu}
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     for client in done:
