@@ -33,7 +33,7 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_server import ROOT, api_process, bench_settings, figures, free_port, load_demo  # noqa: E402
+from api_server import ROOT, api_process, bench_settings, cpu_s, figures, free_port, load_demo  # noqa: E402
 from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
@@ -120,9 +120,9 @@ async def measure(args: argparse.Namespace, admin_dsn: str, redis_url: str) -> R
         )
         rounds: Rounds = {name: {route: [] for route in ROUTES} for name in settings}
         with ExitStack() as running:
-            targets = {}
+            targets, pids = {}, {}
             for name, server_settings in settings.items():
-                base, _ = running.enter_context(api_process(server_settings, name))
+                base, pids[name] = running.enter_context(api_process(server_settings, name))
                 auth = {"Authorization": f"Bearer {issue_access_token(server_settings, farmer)}"}
                 targets[name] = {route: (base + path, auth if route == "household" else {})
                                  for route, path in ROUTES.items()}
@@ -131,9 +131,12 @@ async def measure(args: argparse.Namespace, admin_dsn: str, redis_url: str) -> R
             for _ in range(args.rounds):
                 for name, routes in targets.items():
                     for route, (url, headers) in routes.items():
+                        before = cpu_s(pids[name])
                         rps, p50, p99 = load(url, headers, args.duration, args.connections)
+                        cpu_us = (cpu_s(pids[name]) - before) / (rps * args.duration) * 1e6
                         rounds[name][route].append((rps, p50, p99))
-                        print(f"  {name:<8} {route:<10} {rps:>9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+                        print(f"  {name:<8} {route:<10} {rps:>9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                              f"server CPU {cpu_us:4.0f} us a request")
     return rounds
 
 

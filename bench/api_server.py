@@ -115,9 +115,13 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def cpu_s(pid: int) -> float:
-    """CPU seconds (user and system) the process has used so far."""
+    """CPU seconds (user and system) the process and its running children have used so far
+    (granian serves from a worker process it starts)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(map(cpu_s, children))
 
 
 def figures(latencies: list[float], duration_s: float) -> tuple[float, float, float]:
