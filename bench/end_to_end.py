@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from api_read import free_port
+from api_server import cpu_s, free_port
 from redis import Redis
 
 from backend.auth import Principal, issue_access_token
@@ -83,11 +83,6 @@ def _proc_status(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _start(command: str, settings: Settings) -> subprocess.Popen[bytes]:
@@ -204,7 +199,7 @@ def run(
             seconds = time.perf_counter() - start
         worker_peak, worker_cpu, api_peak = (
             _proc_status(worker.pid, "VmHWM"),
-            _cpu_s(worker.pid),
+            cpu_s(worker.pid),
             _proc_status(api.pid, "VmHWM"),
         )
     finally:

@@ -13,36 +13,32 @@
 
 Without the variables the embedded servers under .fangpin/bench are used. A scratch database is
 created, migrated and loaded, and dropped at the end. The API runs as `fangpin serve` in its own
-process (bench/api_read.py's start_api); the load comes from a separate process.
+process (bench/api_server.py); the load comes from a separate process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import multiprocessing
 import os
 import secrets
-import signal
-import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_county  # noqa: E402  (beside this file)
-from api_read import drop, free_port, run_httpx, start_api  # noqa: E402
+from api_read import run_httpx  # noqa: E402
+from api_server import ROOT, api_process, bench_settings, figures  # noqa: E402
+from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
 from backend.embedded import servers  # noqa: E402
-from backend.settings import GENERATED_KEYS, Settings, load_settings  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from schemas.base import Role  # noqa: E402
 
@@ -69,24 +65,26 @@ FROM generate_series(1, {PRODUCTS}) AS g;
 """
 
 
-async def prepare(admin_dsn: str, database: str, settings: Settings) -> tuple[list[Principal], list[int]]:
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    await migrate(settings.database_url or "")
-    conn = await asyncpg.connect(settings.database_url)
+async def seed(conn: asyncpg.Connection) -> tuple[list[Principal], list[int]]:
+    """The unions with their buyers, the suppliers and the products (bench_county's regions first)."""
+    await conn.execute(SEED)
+    buyers = [
+        Principal(user_id=r["id"], role=Role.union_buyer, union_id=r["union_id"])
+        for r in await conn.fetch("SELECT id, union_id FROM users WHERE role = 'union_buyer' ORDER BY id")
+    ]
+    return buyers, [r["id"] for r in await conn.fetch("SELECT id FROM products ORDER BY id")]
+
+
+async def prepare(dsn: str) -> tuple[list[Principal], list[int]]:
+    await migrate(dsn)
+    conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(bench_county.REGIONS_SQL)
-        await conn.execute(SEED)
+        chosen = await seed(conn)
         await conn.execute("ANALYZE")
-        buyers = [
-            Principal(user_id=r["id"], role=Role.union_buyer, union_id=r["union_id"])
-            for r in await conn.fetch("SELECT id, union_id FROM users WHERE role = 'union_buyer' ORDER BY id")
-        ]
-        products = [r["id"] for r in await conn.fetch("SELECT id FROM products ORDER BY id")]
     finally:
         await conn.close()
-    return buyers, products
+    return chosen
 
 
 def _order_load(
@@ -133,8 +131,7 @@ def run_orders(
     process.join()
     if set(statuses) != {201}:
         raise SystemExit(f"unexpected answers: {statuses}")
-    latencies.sort()
-    return statuses[201] / duration_s, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+    return figures(latencies, duration_s)
 
 
 async def run_floor(dsn: str, product_id: int, duration_s: int, connections: int) -> tuple[float, float, float]:
@@ -155,31 +152,15 @@ async def run_floor(dsn: str, product_id: int, duration_s: int, connections: int
         await asyncio.gather(*(worker() for _ in range(connections)))
     finally:
         await pool.close()
-    latencies.sort()
-    return len(latencies) / duration_s, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+    return figures(latencies, duration_s)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-
-    with servers(root / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (
-        admin_dsn,
-        redis_url,
-    ):
-        database = f"fangpin_bench_orders_{secrets.token_hex(4)}"
-        keys = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in GENERATED_KEYS}
-        dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{database}"))
-        settings = load_settings({}, database_url=dsn, redis_url=redis_url, port=free_port(), **keys)
-        api = None
-        results: dict[str, tuple[float, float, float]] = {}
-        try:
-            buyers, products = asyncio.run(prepare(admin_dsn, database, settings))
-            api = start_api(settings)
-            base = f"http://127.0.0.1:{settings.port}"
+async def measure(args: argparse.Namespace, admin_dsn: str, redis_url: str) -> dict[str, tuple[float, float, float]]:
+    results: dict[str, tuple[float, float, float]] = {}
+    async with scratch_database(admin_dsn, "orders") as dsn:
+        settings = bench_settings(dsn, redis_url)
+        buyers, products = await prepare(dsn)
+        with api_process(settings) as (base, _):
             tokens = [issue_access_token(settings, b) for b in buyers]
             print(
                 f"{args.connections} connections, {args.duration} s per measurement, {UNIONS} unions' buyers, "
@@ -192,8 +173,8 @@ def main() -> None:
                 (f"POST /api/orders, {SPREAD_PRODUCTS:,} products", spread),
             ):
                 results[name] = run_orders(base + "/api/orders", tokens, chosen, args.duration, args.connections)
-            results["floor: bare UPDATE … stock >= 1 on the hot row"] = asyncio.run(
-                run_floor(dsn, hot[0], args.duration, args.connections)
+            results["floor: bare UPDATE … stock >= 1 on the hot row"] = await run_floor(
+                dsn, hot[0], args.duration, args.connections
             )
             catalog = {
                 "GET /api/catalog page 1 (20 of 10,000)": "/api/catalog?page=1&page_size=20",
@@ -205,11 +186,19 @@ def main() -> None:
             for name, path in catalog.items():
                 run_httpx(base + path, headers, WARM_UP_S, args.connections)
                 results[name] = run_httpx(base + path, headers, args.duration, args.connections)
-        finally:
-            if api is not None:
-                api.send_signal(signal.SIGTERM)
-                api.wait(timeout=15)
-            asyncio.run(drop(admin_dsn, database))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    with servers(ROOT / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (
+        admin_dsn,
+        redis_url,
+    ):
+        results = asyncio.run(measure(args, admin_dsn, redis_url))
 
     print("\n| measurement | per s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
     for name, (rate, p50, p99) in results.items():

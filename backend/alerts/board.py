@@ -13,7 +13,7 @@ from backend import audit
 from backend.alerts import errors, queries, reads, work_queries
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import custom_plans, rows_to
 from backend.regions.rules import region_prefix
 from schemas.alerts import (
     AlertBrief,
@@ -56,8 +56,9 @@ async def get_board(
     """Per township of the region: open, overdue, converted, dismissed, per rule code and in all,
     the median days from assignment to verification, and self-applications with a negative-list hit."""
     like = await _checked_region(conn, principal, region_code)
-    rows = rows_to(await conn.fetch(work_queries.BOARD, like, principal.region_like, local_date(now)), BoardRow)
-    hits = await conn.fetch(work_queries.NEGATIVE_LIST_CASES, like, principal.region_like)
+    async with custom_plans(conn):
+        rows = rows_to(await conn.fetch(work_queries.BOARD, like, principal.region_like, local_date(now)), BoardRow)
+        hits = await conn.fetch(work_queries.NEGATIVE_LIST_CASES, like, principal.region_like)
     return Board(
         region_code=region_code or principal.region_code or "",
         rows=rows,
@@ -98,7 +99,8 @@ async def list_workload(
 ) -> list[Workload]:
     """Who has how many alerts to do (waiting for them or for the county's review), and overdue."""
     like = await _checked_region(conn, principal, region_code)
-    return rows_to(await conn.fetch(work_queries.WORKLOAD, like, principal.region_like, local_date(now)), Workload)
+    async with custom_plans(conn):
+        return rows_to(await conn.fetch(work_queries.WORKLOAD, like, principal.region_like, local_date(now)), Workload)
 
 
 async def list_case_alerts(

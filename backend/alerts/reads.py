@@ -11,7 +11,7 @@ from backend import audit
 from backend.alerts import errors, queries, rules, work_queries
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import custom_plans, rows_to
 from backend.regions.rules import region_prefix
 from schemas.alerts import (
     Alert,
@@ -56,7 +56,8 @@ async def list_alerts(
 ) -> AlertPage:
     """Alerts of households in scope, newest first, every filter optional; `overdue` on each."""
     today = local_date(now or dt.datetime.now(dt.UTC))
-    rows = await conn.fetch(queries.LIST_ALERTS, *search_params(principal, search, today))
+    async with custom_plans(conn):
+        rows = await conn.fetch(queries.LIST_ALERTS, *search_params(principal, search, today))
     total = rows[0]["total"] if rows else 0
     items = [msgspec.convert({k: v for k, v in r.items() if k != "total"}, AlertBrief) for r in rows]
     return AlertPage(items=items, meta=PageMeta(total=total, page=search.page, page_size=search.page_size))

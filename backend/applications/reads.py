@@ -12,7 +12,7 @@ import msgspec
 from backend.applications import errors, queries, rules, texts
 from backend.auth import Principal
 from backend.calendar.rules import CountedDate
-from backend.db import rows_to
+from backend.db import custom_plans, rows_to
 from schemas.applications import (
     Action,
     Application,
@@ -144,16 +144,17 @@ async def list_applications(
     page_size: int = 20,
 ) -> ApplicationPage:
     """Cases in scope (drafts never), soonest deadline first, each flagged when past 15 days."""
-    rows = await conn.fetch(
-        queries.LIST_CASES,
-        principal.region_like,
-        principal.household_only,
-        now,
-        state.value if state else None,
-        overdue,
-        page_size,
-        (page - 1) * page_size,
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            queries.LIST_CASES,
+            principal.region_like,
+            principal.household_only,
+            now,
+            state.value if state else None,
+            overdue,
+            page_size,
+            (page - 1) * page_size,
+        )
     total = rows[0]["total"] if rows else 0
     return ApplicationPage(items=_summaries(rows), meta=PageMeta(total=total, page=page, page_size=page_size))
 
@@ -166,8 +167,9 @@ async def list_tasks(
     states = sorted(s.value for s, roles in rules.WAITING_FOR.items() if principal.role in roles)
     only_mine = principal.user_id if principal.role in rules.VERIFIERS else None
     scope = (principal.region_like, principal.household_only, now, states, only_mine)
-    rows = await conn.fetch(queries.LIST_TASKS, *scope, page_size, (page - 1) * page_size)
-    counts = await conn.fetch(queries.COUNT_TASKS, *scope)
+    async with custom_plans(conn):
+        rows = await conn.fetch(queries.LIST_TASKS, *scope, page_size, (page - 1) * page_size)
+        counts = await conn.fetch(queries.COUNT_TASKS, *scope)
     return TaskList(
         items=_summaries(rows),
         total=sum(c["waiting"] for c in counts),

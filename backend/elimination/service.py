@@ -15,7 +15,7 @@ from backend.applications import queries as case_queries
 from backend.applications.engine import Done, Step
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import custom_plans, rows_to
 from backend.elimination import queries
 from backend.notifications.service import notify
 from schemas.applications import Action, CaseKind, StepComment
@@ -132,14 +132,15 @@ async def list_candidates(
     if principal.role not in CANDIDATE_READERS:
         raise errors.RoleMayNotAct()
     only_mine = principal.user_id if principal.role is Role.helper else None
-    rows = await conn.fetch(
-        queries.LIST_CANDIDATES,
-        principal.region_like,
-        principal.household_only,
-        only_mine,
-        page_size,
-        (page - 1) * page_size,
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            queries.LIST_CANDIDATES,
+            principal.region_like,
+            principal.household_only,
+            only_mine,
+            page_size,
+            (page - 1) * page_size,
+        )
     items = rows_to([{k: v for k, v in r.items() if k != "total"} for r in rows], EliminationCandidate)
     total = rows[0]["total"] if rows else 0
     return EliminationCandidatePage(items=items, meta=PageMeta(total=total, page=page, page_size=page_size))

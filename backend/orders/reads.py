@@ -8,7 +8,7 @@ import asyncpg
 
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import rows_to
+from backend.db import custom_plans, rows_to
 from backend.orders import errors, queries, rules
 from schemas.base import PageMeta
 from schemas.orders import (
@@ -50,17 +50,18 @@ async def list_orders(
 ) -> OrderPage:
     scope = rules.order_scope(principal)
     today = local_date(now)
-    rows = await conn.fetch(
-        queries.LIST_ORDERS,
-        state.value if state else None,
-        scope.union_id,
-        scope.supplier_id,
-        scope.region_like,
-        overdue_only,
-        today,
-        page_size,
-        (page - 1) * page_size,
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            queries.LIST_ORDERS,
+            state.value if state else None,
+            scope.union_id,
+            scope.supplier_id,
+            scope.region_like,
+            overdue_only,
+            today,
+            page_size,
+            (page - 1) * page_size,
+        )
     items = [
         OrderSummary(
             **{k: v for k, v in r.items() if k != "total"},

@@ -3,10 +3,10 @@
 # Scope clause shared by every household read: staff by region prefix, a farmer by household id.
 SCOPE = "h.village_code LIKE {like} AND ({only}::bigint IS NULL OR h.id = {only})"
 
-# The hottest read (a farmer's own household). Every call is planned afresh (db.SERVER_SETTINGS),
-# so its shape is the one PostgreSQL plans fastest: scalar subqueries rather than a join, and the
-# members as plain `json` of an ordered row set, not `jsonb_build_object` per member
-# (120-150 µs planning and execution instead of 155-240 µs; docs/performance.md).
+# The hottest read (a farmer's own household), by primary key, so a cached generic plan (db.py):
+# scalar subqueries rather than a join, and the members as plain `json` of an ordered row set, not
+# `jsonb_build_object` per member (120-150 µs planning and execution instead of 155-240 µs when it
+# was planned per call; docs/performance.md).
 HOUSEHOLD_COLUMNS = """
 h.id, h.household_no, h.village_code,
        (SELECT v.name FROM regions v WHERE v.code = h.village_code) AS village_name,

@@ -8,7 +8,7 @@ import msgspec
 from backend import audit
 from backend.alerts import queries as alert_queries
 from backend.auth import Principal
-from backend.db import row_to
+from backend.db import custom_plans, row_to
 from backend.pii import InvalidIdNumber, Pii, mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from backend.regions.rules import region_prefix
 from backend.registry import errors, queries, rules
@@ -124,17 +124,18 @@ async def search_households(
         except InvalidIdNumber as exc:
             raise errors.IdNumberInvalid(detail=[ErrorDetail(field="id_number", reason=str(exc))]) from None
     within = region_prefix(search.region_code) if search.region_code else None
-    rows = await conn.fetch(
-        queries.SEARCH_HOUSEHOLDS,
-        *_scope(principal),
-        search.household_no,
-        search.name,
-        id_index,
-        search.monitoring_status.value if search.monitoring_status else None,
-        within,
-        search.page_size,
-        (search.page - 1) * search.page_size,
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            queries.SEARCH_HOUSEHOLDS,
+            *_scope(principal),
+            search.household_no,
+            search.name,
+            id_index,
+            search.monitoring_status.value if search.monitoring_status else None,
+            within,
+            search.page_size,
+            (search.page - 1) * search.page_size,
+        )
     total = rows[0]["total"] if rows else 0
     items = [msgspec.convert({k: v for k, v in r.items() if k != "total"}, HouseholdSummary) for r in rows]
     return HouseholdPage(

@@ -9,7 +9,7 @@ import asyncpg
 
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import row_to, rows_to
+from backend.db import custom_plans, row_to, rows_to
 from backend.regions.rules import region_level, region_prefix
 from backend.visits import errors, report_queries, rules
 from schemas.base import PageMeta, Role
@@ -66,10 +66,11 @@ async def list_rectifications(
         like, own = "%", principal.user_id
     else:
         like, own = region_prefix((await region_in_scope(conn, principal, region_code))["code"]) + "%", None
-    rows = await conn.fetch(
-        report_queries.LIST_RECTIFICATIONS, like, own, status.value if status else None, page_size,
-        (page - 1) * page_size,
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            report_queries.LIST_RECTIFICATIONS, like, own, status.value if status else None, page_size,
+            (page - 1) * page_size,
+        )
     return RectificationPage(
         items=rows_to([without_total(r) for r in rows], Rectification),
         meta=PageMeta(total=rows[0]["total"] if rows else 0, page=page, page_size=page_size),

@@ -14,7 +14,7 @@ import msgspec
 from backend.alerts import work as alert_work
 from backend.auth import Principal
 from backend.calendar.rules import local_date
-from backend.db import BULK_TRANSACTION, rows_to
+from backend.db import BULK_TRANSACTION, custom_plans, rows_to
 from backend.notifications.service import notify
 from backend.settings import Settings
 from backend.visits import errors, queries, rules
@@ -181,9 +181,10 @@ async def list_visits(
     page_size: int,
 ) -> VisitPage:
     """Newest first, in the caller's scope, each with its flags for reviewers."""
-    rows = await conn.fetch(
-        queries.LIST_VISITS, *visit_scope(principal), household_id, village_like, page_size, (page - 1) * page_size
-    )
+    async with custom_plans(conn):
+        rows = await conn.fetch(
+            queries.LIST_VISITS, *visit_scope(principal), household_id, village_like, page_size, (page - 1) * page_size
+        )
     evidence = _evidence(await conn.fetch(queries.LIST_PHOTO_EVIDENCE, [r["id"] for r in rows]))
     limits = _limits_for(principal, settings)
     return VisitPage(
