@@ -33,11 +33,18 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_server import ROOT, api_process, bench_settings, cpu_s, figures, free_port, load_demo  # noqa: E402
+from api_server import (  # noqa: E402
+    api_process,
+    bench_settings,
+    cpu_s,
+    figures,
+    free_port,
+    load_demo,
+    run_on_bench_servers,
+)
 from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
-from backend.embedded import servers  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from schemas.base import Role  # noqa: E402
 
@@ -170,11 +177,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds per route and server; the best is reported")
     parser.add_argument("--servers", type=lambda v: v.split(","), default=["uvicorn", "granian"])
     args = parser.parse_args()
-    with servers(ROOT / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (
-        admin_dsn,
-        redis_url,
-    ):
-        report(asyncio.run(measure(args, admin_dsn, redis_url)))
+    report(run_on_bench_servers(lambda admin_dsn, redis_url: measure(args, admin_dsn, redis_url)))
 
 
 if __name__ == "__main__":

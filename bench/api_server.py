@@ -17,9 +17,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httptools
 import httpx
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from backend import db  # noqa: E402
 from backend.demo import DemoSeed, seed_demo  # noqa: E402
+from backend.embedded import servers  # noqa: E402
 from backend.pii import Pii  # noqa: E402
 from backend.settings import GENERATED_KEYS, Settings, env_name, load_settings  # noqa: E402
 
@@ -44,6 +46,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+T = TypeVar("T")
+
+
+def run_on_bench_servers(measure: Callable[[str, str], Awaitable[T]]) -> T:
+    """Runs `measure(admin_dsn, redis_url)` on DATABASE_URL / REDIS_URL, or on the embedded servers
+    under .fangpin/bench when they are unset."""
+    with servers(ROOT / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as urls:
+        return asyncio.run(measure(*urls))
 
 
 def bench_settings(dsn: str, redis_url: str, **overrides: object) -> Settings:

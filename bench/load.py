@@ -44,11 +44,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orders  # noqa: E402  (beside this file)
 import visits  # noqa: E402
 from alerts import SEED_ALERTS  # noqa: E402
-from api_server import ROOT, HttpConnection, api_process, bench_settings, cpu_s, figures, load_demo, multipart  # noqa: E402
+from api_server import (  # noqa: E402
+    HttpConnection,
+    api_process,
+    bench_settings,
+    cpu_s,
+    figures,
+    load_demo,
+    multipart,
+    run_on_bench_servers,
+)
 from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
-from backend.embedded import servers  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from schemas.base import Role  # noqa: E402
@@ -300,11 +308,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=20_000, help="in the bench county")
     parser.add_argument("--helpers", type=int, default=400)
     args = parser.parse_args()
-    with servers(ROOT / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (
-        admin_dsn,
-        redis_url,
-    ):
-        errors = asyncio.run(measure(args, admin_dsn, redis_url))
+    errors = run_on_bench_servers(lambda admin_dsn, redis_url: measure(args, admin_dsn, redis_url))
     sys.exit(1 if errors else 0)
 
 

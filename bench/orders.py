@@ -34,11 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_county  # noqa: E402  (beside this file)
 from api_read import run_httpx  # noqa: E402
-from api_server import ROOT, api_process, bench_settings, figures  # noqa: E402
+from api_server import (  # noqa: E402
+    api_process,
+    bench_settings,
+    figures,
+    run_on_bench_servers,
+)
 from scratch_db import scratch_database  # noqa: E402
 
 from backend.auth import Principal, issue_access_token  # noqa: E402
-from backend.embedded import servers  # noqa: E402
 from migrations.runner import migrate  # noqa: E402
 from schemas.base import Role  # noqa: E402
 
@@ -194,11 +198,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    with servers(ROOT / ".fangpin/bench", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")) as (
-        admin_dsn,
-        redis_url,
-    ):
-        results = asyncio.run(measure(args, admin_dsn, redis_url))
+    results = run_on_bench_servers(lambda admin_dsn, redis_url: measure(args, admin_dsn, redis_url))
 
     print("\n| measurement | per s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
     for name, (rate, p50, p99) in results.items():
