@@ -10,6 +10,7 @@ from schemas.base import Role
 from tests.foundation.authz.op import Build, Op, one
 from tests.foundation.authz.scene import (
     ASSIGNED,
+    CASE,
     HOUSEHOLD,
     ORDER,
     PERSONAL,
@@ -85,7 +86,7 @@ def owner_ops(
 
 
 OPS: dict[str, Op] = {
-    **owner_ops("application", one("owner_id", _case), uploader=Role.farmer, reader=Role.helper),
+    **owner_ops("application", one("owner_id", _case), uploader=Role.farmer, reader=Role.helper, where=CASE),
     **owner_ops("visit", one("owner_id", visit), uploader=Role.helper, reader=Role.village, where=ASSIGNED),
     **owner_ops("alert", one("owner_id", alert), uploader=Role.helper, reader=Role.county),
     **owner_ops("product", one("owner_id", _product), uploader=Role.supplier, reader=Role.county, where=SUPPLIER),
@@ -100,7 +101,7 @@ OPS: dict[str, Op] = {
         "order", one("owner_id", _shipped), uploader=Role.union_buyer, reader=Role.union_buyer, where=ORDER,
         admin_reads=False,
     ),
-    "GetPhoto": Op(one("photo_id", _case_photo), Role.farmer, admin_acts=True),
+    "GetPhoto": Op(one("photo_id", _case_photo), Role.farmer, spots=CASE, admin_acts=True),
     # No token: the signature is the credential, so everybody asks for another photo with it.
     "ServePhoto": Op(_link, Role.farmer, spots=PERSONAL),
 }

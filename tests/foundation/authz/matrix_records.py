@@ -13,6 +13,7 @@ from tests.foundation.authz.scene import (
     FEED,
     GLOBAL,
     PERSONAL,
+    REGION,
     VILLAGE,
     Scene,
     Spot,
@@ -56,8 +57,8 @@ BATCH = one("batch_id", feed_batch)
 
 OPS: dict[str, Op] = {
     # regions (backend/regions/routes.py)
-    "GetRegion": Op(_region, Role.village, admin_acts=True),
-    "ListRegionChildren": Op(_region, Role.village, admin_acts=True),
+    "GetRegion": Op(_region, Role.village, spots=REGION, admin_acts=True),
+    "ListRegionChildren": Op(_region, Role.village, spots=REGION, admin_acts=True),
     "UpdateRegion": Op(_region, Role.admin, {"name": "甲一村（新）"}, spots=GLOBAL, admin_acts=True),
     # the registry (backend/registry/routes.py)
     "GetHousehold": Op(one("household_id", _household), Role.village, admin_acts=True),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.base import Role
-from tests.foundation.authz.scene import HOUSEHOLD, Scene, Spot, Spots
+from tests.foundation.authz.scene import HOUSEHOLD, PRIVATE_SPOTS, Scene, Spot, Spots
 
 # The object's path parameters (keys the path does not name are sent as query parameters).
 Build = Callable[[Scene, Spot], Awaitable[dict[str, Any]]]
@@ -23,7 +23,7 @@ class Op:
     body: Mapping[str, Any] | Body | None = None
     spots: Spots = field(default_factory=lambda: HOUSEHOLD)
     # Admins are system-wide (README: "admin — everything"; backend/auth.py region_like "%"): where
-    # they act there is no object outside their scope, so they are only checked where they may not act.
+    # they act only PRIVATE_SPOTS are outside their scope; elsewhere they meet the object as others do.
     admin_acts: bool = False
     photo_upload: bool = False  # the body is a multipart photo (a real JPEG) instead of JSON
     insider_spot: Spot = Spot.HOME
@@ -33,7 +33,7 @@ class Op:
 
     def outside(self, role: Role) -> tuple[Spot, ...]:
         if role is Role.admin and self.admin_acts:
-            return ()
+            return tuple(s for s in self.spots[role] if s in PRIVATE_SPOTS)
         return self.spots[role]
 
 

@@ -56,6 +56,11 @@ class Spot(enum.StrEnum):
     OTHER_UNION = "other_union"  # union B
     OTHER_SUPPLIER = "other_supplier"  # supplier 2, also of county A
     OTHER_DEPARTMENT = "other_department"  # a feed of another line department of county A
+    DRAFT = "draft"  # the bound farmer's unsubmitted case: theirs alone, whatever a staff scope covers
+
+
+# Spots no scope reaches, an admin's included (backend/applications/rules.PRIVATE_STATES).
+PRIVATE_SPOTS = frozenset({Spot.DRAFT})
 
 
 Spots = Mapping[Role, tuple[Spot, ...]]
@@ -72,7 +77,8 @@ HOUSEHOLD: Spots = MappingProxyType(
         Role.village: (Spot.A1B,),
         Role.township: (Spot.A2A,),
         Role.county: (Spot.B1A,),
-        Role.department: (Spot.B1A,),
+        # A line department reads nothing of households (README "Roles"), its own county's neither.
+        Role.department: (Spot.B1A, Spot.HOME),
         Role.admin: (Spot.HOME,),  # used only where admins may not act at all (Op.admin_acts)
         **_NO_REGION,
     }
@@ -87,6 +93,12 @@ def spots(**outside: tuple[Spot, ...]) -> Spots:
 # Work assigned to one helper (verifying a case, an alert, a plan, a rectification item): the
 # neighbour's, whose helper is another of the same village, is outside the world's helper's too.
 ASSIGNED: Spots = MappingProxyType({**HOUSEHOLD, Role.helper: (Spot.A1B, Spot.NEIGHBOUR)})
+# Cases: staff meet the farmer's draft besides the case outside their region.
+STAFF = (Role.helper, Role.grid_officer, Role.village, Role.township, Role.county, Role.department, Role.admin)
+CASE: Spots = MappingProxyType({**HOUSEHOLD, **{r: (*HOUSEHOLD[r], Spot.DRAFT) for r in STAFF}})
+ASSIGNED_CASE: Spots = MappingProxyType({**CASE, Role.helper: (*ASSIGNED[Role.helper], Spot.DRAFT)})
+# Regions are every region role's to read within its region (a department's too).
+REGION = MappingProxyType({**HOUSEHOLD, Role.department: (Spot.B1A,)})
 
 
 # Orders: the union's own, the supplier's own; county staff those of their county's suppliers.
@@ -144,7 +156,7 @@ class Scene:
 
     def verifier(self, spot: Spot) -> User:
         """Who works the household's cases, alerts and visits: its helper (the world's at home)."""
-        if spot is Spot.HOME:
+        if spot in (Spot.HOME, Spot.DRAFT):
             return self.world.user(Role.helper)
         return self.helpers[Spot.HOME if spot is Spot.NEIGHBOUR else spot]
 
@@ -190,7 +202,15 @@ async def monitor(scene: Scene, spot: Spot) -> int:
 
 async def case(scene: Scene, spot: Spot, state: str, *, kind: str = "identification", **columns: object) -> int:
     """A case of the spot's household in `state`, written as the workflow leaves it there; the
-    household's verifier is its assignee."""
+    household's verifier is its assignee. At DRAFT: the home farmer's draft, whatever `state`."""
+    if spot is Spot.DRAFT:
+        assert scene.world.farmer is not None
+        return await scene.pool.fetchval(
+            "INSERT INTO applications (household_id, source, state, created_by) "
+            "VALUES ($1, 'self_report', 'draft', $2) RETURNING id",
+            scene.household(spot).id,
+            scene.world.farmer.id,
+        )
     names = ["kind", "household_id", "source", "state", "created_by", "assignee_user_id", "discovered_at", *columns]
     values = [
         kind,
