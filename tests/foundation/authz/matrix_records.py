@@ -9,6 +9,7 @@ from schemas.base import Role
 from tests.calendar.conftest import NOTICE_2027
 from tests.foundation.authz.op import Op, one, params
 from tests.foundation.authz.scene import (
+    ACCOUNT,
     COUNTY,
     FEED,
     GLOBAL,
@@ -50,7 +51,7 @@ async def _template(scene: Scene, spot: Spot) -> dict[str, Any]:
 
 
 TEMPLATE = {"template_id": "tmpl-returned", "fields": {"thing1": "title", "thing2": "data.reason", "time3": "created_at"}}
-ACCOUNT = one("user_id", staff_account)
+STAFF_USER = one("user_id", staff_account)
 STAFF_IMPORT = one("import_id", staff_import)
 REGISTRY_IMPORT = one("import_id", registry_import)
 BATCH = one("batch_id", feed_batch)
@@ -69,12 +70,12 @@ OPS: dict[str, Op] = {
     "RevealIdNumber": Op(one("person_id", _person), Role.county, admin_acts=True),
     "GetRegistryImport": Op(REGISTRY_IMPORT, Role.county, spots=COUNTY, admin_acts=True),
     "DownloadRegistryImportRejects": Op(REGISTRY_IMPORT, Role.county, spots=COUNTY, admin_acts=True),
-    # staff accounts: a township cadre's, which the county bureau of its county manages
-    "GetStaffUser": Op(ACCOUNT, Role.county, spots=COUNTY, admin_acts=True),
-    "DeactivateStaffUser": Op(ACCOUNT, Role.county, spots=COUNTY, admin_acts=True),
-    "ReactivateStaffUser": Op(one("user_id", _inactive_account), Role.county, spots=COUNTY, admin_acts=True),
-    "ResetStaffPassword": Op(ACCOUNT, Role.county, spots=COUNTY, admin_acts=True),
-    "SetStaffPhone": Op(ACCOUNT, Role.county, {"phone": "13907710001"}, spots=COUNTY, admin_acts=True),
+    # staff accounts (backend/staff/routes.py)
+    "GetStaffUser": Op(STAFF_USER, Role.county, spots=ACCOUNT, admin_acts=True),
+    "DeactivateStaffUser": Op(STAFF_USER, Role.county, spots=ACCOUNT, admin_acts=True),
+    "ReactivateStaffUser": Op(one("user_id", _inactive_account), Role.county, spots=ACCOUNT, admin_acts=True),
+    "ResetStaffPassword": Op(STAFF_USER, Role.county, spots=ACCOUNT, admin_acts=True),
+    "SetStaffPhone": Op(STAFF_USER, Role.county, {"phone": "13907710001"}, spots=ACCOUNT, admin_acts=True),
     # staff imports are the importer's (an admin reads any, but takes nobody's passwords)
     "GetStaffImport": Op(STAFF_IMPORT, Role.county, spots=COUNTY, admin_acts=True),
     "DownloadStaffImportRejects": Op(STAFF_IMPORT, Role.county, spots=COUNTY, admin_acts=True),

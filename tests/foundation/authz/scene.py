@@ -30,6 +30,8 @@ from tests.elimination.conftest import CHECKLIST_OK
 from tests.factories import (
     COUNTY_A,
     COUNTY_B,
+    TOWNSHIP_A1,
+    TOWNSHIP_B1,
     VILLAGE_A1A,
     VILLAGE_A1B,
     VILLAGE_A2A,
@@ -112,8 +114,11 @@ ORDER = spots(
 SUPPLIER = spots(supplier=(Spot.OTHER_SUPPLIER,), county=(Spot.B1A,))
 # Feed batches: a department sees its own feeds in its region.
 FEED = spots(department=(Spot.B1A, Spot.OTHER_DEPARTMENT), county=(Spot.B1A,))
-# Objects of a county (imports, staff accounts): county staff of the other county.
+# Objects of a county (imports): county staff of the other county.
 COUNTY = spots(county=(Spot.B1A,))
+# Staff accounts: the other county's, and its own county's line department (a county bureau
+# manages the cadres below it, backend/staff/rules.MANAGED_ROLES).
+ACCOUNT = spots(county=(Spot.B1A, Spot.OTHER_DEPARTMENT))
 # Someone else's own thing (an inbox entry, a photo link): everybody meets the neighbour's.
 PERSONAL = spots(**{role.value: (Spot.NEIGHBOUR,) for role in Role})
 # System-wide objects (calendar, templates, rules, budgets): only admins act; everybody else meets them.
@@ -377,10 +382,14 @@ async def staff_import(scene: Scene, spot: Spot) -> int:
 
 
 async def staff_account(scene: Scene, spot: Spot, *, active: bool = True) -> int:
-    """A township cadre's account in the spot's county, which its county bureau manages."""
-    region = VILLAGE[Spot.B1A if spot is Spot.B1A else Spot.HOME][:9] + "000"
+    """A township cadre's account in the spot's county, which its county bureau manages; at
+    OTHER_DEPARTMENT a line department's account of county A, which it does not."""
+    if spot is Spot.OTHER_DEPARTMENT:
+        role, region = Role.department, COUNTY_A
+    else:
+        role, region = Role.township, TOWNSHIP_B1 if spot is Spot.B1A else TOWNSHIP_A1
     async with scene.pool.acquire() as conn:
-        user = await make_staff_user(conn, scene.settings, Role.township, region)
+        user = await make_staff_user(conn, scene.settings, role, region)
         await conn.execute("UPDATE users SET active = $2 WHERE id = $1", user.id, active)
     return user.id
 
