@@ -10,8 +10,9 @@ from typing import Any
 from schemas.base import Role
 from tests.applications.conftest import VERIFICATION
 from tests.elimination.conftest import APPROVAL
+from tests.foundation.authz.objects import case, case_in_notice, monitor, objection
 from tests.foundation.authz.op import Build, Op, one
-from tests.foundation.authz.scene import ASSIGNED_CASE, CASE, Scene, Spot, case, case_in_notice, monitor, objection
+from tests.foundation.authz.scene import ASSIGNED_CASE, CASE, Scene, Spot
 
 
 def in_state(state: str, name: str = "case_id", **columns: Any) -> Build:

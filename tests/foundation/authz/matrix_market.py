@@ -6,18 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.base import Role
+from tests.foundation.authz.objects import order, pending_supplier, product_of, supplier_of
 from tests.foundation.authz.op import Op, one
-from tests.foundation.authz.scene import (
-    GLOBAL,
-    ORDER,
-    SUPPLIER,
-    Scene,
-    Spot,
-    order,
-    pending_supplier,
-    product_of,
-    supplier_of,
-)
+from tests.foundation.authz.scene import GLOBAL, ORDER, SUPPLIER, Scene, Spot
 from tests.orders.conftest import THIS_YEAR
 
 
@@ -44,6 +35,7 @@ async def _budget(scene: Scene, spot: Spot) -> dict[str, Any]:
     return {"union_id": scene.market.union_a, "year": THIS_YEAR}
 
 
+SHIPMENT = {"carrier": "中国邮政", "tracking_no": "YZ1234567890"}
 AWAITING_APPROVAL = in_state("submitted", needs_approval=True)
 SUPPLIER_ID = one("supplier_id", _supplier)
 
@@ -53,7 +45,7 @@ OPS: dict[str, Op] = {
     "ApproveOrder": Op(AWAITING_APPROVAL, Role.union_approver, {}, spots=ORDER),
     "RejectOrder": Op(AWAITING_APPROVAL, Role.union_approver, {"reason": "超出本季度采购计划"}, spots=ORDER),
     "ConfirmOrder": Op(in_state("submitted"), Role.supplier, {}, spots=ORDER),
-    "ShipOrder": Op(in_state("confirmed"), Role.supplier, {"carrier": "中国邮政", "tracking_no": "YZ1234567890"}, spots=ORDER),
+    "ShipOrder": Op(in_state("confirmed"), Role.supplier, SHIPMENT, spots=ORDER),
     "ReceiveOrder": Op(in_state("shipped"), Role.union_buyer, {"note": "货已收到，数量无误。"}, spots=ORDER),
     "SettleOrder": Op(in_state("received"), Role.union_buyer, {}, spots=ORDER),
     "CancelOrder": Op(in_state("submitted"), Role.union_buyer, {"reason": "活动取消"}, spots=ORDER),

@@ -7,23 +7,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from schemas.base import Role
+from tests.foundation.authz.objects import alert, case, order, photo, product_of, visit
 from tests.foundation.authz.op import Build, Op, one
-from tests.foundation.authz.scene import (
-    ASSIGNED,
-    CASE,
-    HOUSEHOLD,
-    ORDER,
-    PERSONAL,
-    SUPPLIER,
-    Scene,
-    Spot,
-    alert,
-    case,
-    order,
-    photo,
-    product_of,
-    visit,
-)
+from tests.foundation.authz.scene import ASSIGNED, CASE, HOUSEHOLD, ORDER, PERSONAL, SUPPLIER, Scene, Spot
 from tests.photos.conftest import phone_photo
 from workers.photos import photos_process
 

@@ -7,23 +7,9 @@ from typing import Any
 
 from schemas.base import Role
 from tests.calendar.conftest import NOTICE_2027
+from tests.foundation.authz.objects import feed_batch, notification, registry_import, staff_account, staff_import
 from tests.foundation.authz.op import Op, one, params
-from tests.foundation.authz.scene import (
-    ACCOUNT,
-    COUNTY,
-    FEED,
-    GLOBAL,
-    PERSONAL,
-    REGION,
-    VILLAGE,
-    Scene,
-    Spot,
-    feed_batch,
-    notification,
-    registry_import,
-    staff_account,
-    staff_import,
-)
+from tests.foundation.authz.scene import ACCOUNT, COUNTY, FEED, GLOBAL, PERSONAL, REGION, VILLAGE, Scene, Spot
 
 
 async def _region(scene: Scene, spot: Spot) -> dict[str, Any]:
@@ -50,7 +36,10 @@ async def _template(scene: Scene, spot: Spot) -> dict[str, Any]:
     return {"event": "application_returned"}
 
 
-TEMPLATE = {"template_id": "tmpl-returned", "fields": {"thing1": "title", "thing2": "data.reason", "time3": "created_at"}}
+TEMPLATE = {
+    "template_id": "tmpl-returned",
+    "fields": {"thing1": "title", "thing2": "data.reason", "time3": "created_at"},
+}
 STAFF_USER = one("user_id", staff_account)
 STAFF_IMPORT = one("import_id", staff_import)
 REGISTRY_IMPORT = one("import_id", registry_import)

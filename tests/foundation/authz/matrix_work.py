@@ -9,20 +9,9 @@ from schemas.base import Role
 from tests.alert_work.conftest import CONFIRM, DISMISS
 from tests.assistance.conftest import MEASURE
 from tests.factories import PROVINCE
+from tests.foundation.authz.objects import alert, exemption, measure, monitor, rectification, visit
 from tests.foundation.authz.op import Op, one, params
-from tests.foundation.authz.scene import (
-    ASSIGNED,
-    GLOBAL,
-    VILLAGE,
-    Scene,
-    Spot,
-    alert,
-    exemption,
-    measure,
-    monitor,
-    rectification,
-    visit,
-)
+from tests.foundation.authz.scene import ASSIGNED, GLOBAL, VILLAGE, Scene, Spot
 
 
 async def _household(scene: Scene, spot: Spot) -> int:
