@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,8 +36,6 @@ from tests.factories import (
     make_staff_user,
 )
 from tests.orders.conftest import Market
-
-_serial = itertools.count(1)
 
 
 class Spot(enum.StrEnum):
