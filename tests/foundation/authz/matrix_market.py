@@ -7,12 +7,12 @@ from typing import Any
 
 from schemas.base import Role
 from tests.foundation.authz.objects import order, pending_supplier, product_of, supplier_of
-from tests.foundation.authz.op import Op, one
+from tests.foundation.authz.op import Build, Op, one
 from tests.foundation.authz.scene import GLOBAL, ORDER, SUPPLIER, Scene, Spot
 from tests.orders.conftest import THIS_YEAR
 
 
-def in_state(state: str, *, needs_approval: bool = False) -> Any:
+def in_state(state: str, *, needs_approval: bool = False) -> Build:
     async def make(scene: Scene, spot: Spot) -> int:
         return await order(scene, spot, state, needs_approval=needs_approval)
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from schemas.base import Role
 from tests.foundation.authz.objects import alert, case, order, photo, product_of, visit
 from tests.foundation.authz.op import Build, Op, one
-from tests.foundation.authz.scene import ASSIGNED, CASE, HOUSEHOLD, ORDER, PERSONAL, SUPPLIER, Scene, Spot
+from tests.foundation.authz.scene import ASSIGNED, CASE, HOUSEHOLD, ORDER, PERSONAL, SUPPLIER, Scene, Spot, Spots
 from tests.photos.conftest import phone_photo
 from workers.photos import photos_process
 
@@ -62,12 +62,20 @@ async def _link(scene: Scene, spot: Spot) -> dict[str, Any]:
 
 
 def owner_ops(
-    kind: str, make: Build, *, uploader: Role, reader: Role, where: Any = HOUSEHOLD, admin_reads: bool = True
+    kind: str,
+    make: Build,
+    *,
+    uploader: Role,
+    reader: Role,
+    where: Spots = HOUSEHOLD,
+    readers_where: Spots | None = None,
+    admin_reads: bool = True,
 ) -> dict[str, Op]:
+    """Upload and list for one owner kind; the list's outside objects are `readers_where`'s when given."""
     title = kind.title()
     return {
         f"Upload{title}Photo": Op(make, uploader, spots=where, photo_upload=True),
-        f"List{title}Photos": Op(make, reader, spots=where, admin_acts=admin_reads),
+        f"List{title}Photos": Op(make, reader, spots=readers_where or where, admin_acts=admin_reads),
     }
 
 
@@ -75,13 +83,10 @@ OPS: dict[str, Op] = {
     **owner_ops("application", one("owner_id", _case), uploader=Role.farmer, reader=Role.helper, where=CASE),
     **owner_ops("visit", one("owner_id", visit), uploader=Role.helper, reader=Role.village, where=ASSIGNED),
     **owner_ops("alert", one("owner_id", alert), uploader=Role.helper, reader=Role.county),
-    **owner_ops("product", one("owner_id", _product), uploader=Role.supplier, reader=Role.county, where=SUPPLIER),
     # The catalogue is every union's to buy from: no product is outside a buyer's or approver's view.
-    "ListProductPhotos": Op(
-        one("owner_id", _product),
-        Role.county,
-        spots={**SUPPLIER, Role.union_buyer: (), Role.union_approver: ()},
-        admin_acts=True,
+    **owner_ops(
+        "product", one("owner_id", _product), uploader=Role.supplier, reader=Role.county, where=SUPPLIER,
+        readers_where={**SUPPLIER, Role.union_buyer: (), Role.union_approver: ()},
     ),
     **owner_ops(
         "order", one("owner_id", _shipped), uploader=Role.union_buyer, reader=Role.union_buyer, where=ORDER,
