@@ -17,12 +17,36 @@ from schemas.base import Role
 from tests.alert_work.conftest import CONFIRM, DISMISS
 from tests.applications.conftest import SELF_REPORT, VERIFICATION
 from tests.elimination.conftest import CHECKLIST_OK, EVIDENCE, make_monitored
+from tests.factories import COUNTY_A, COUNTY_B, TOWNSHIP_A1, TOWNSHIP_A2, TOWNSHIP_B1, make_id_number
 from tests.foundation.authz.matrix_cases import ANSWER, RETURNED
-from tests.foundation.authz.objects import alert, case, monitor, notification, order, photo, product_of, supplier_of
+from tests.foundation.authz.objects import (
+    alert,
+    case,
+    measure,
+    monitor,
+    notification,
+    order,
+    photo,
+    product_of,
+    rectification,
+    supplier_of,
+)
 from tests.foundation.authz.objects import visit as make_visit
 from tests.foundation.authz.op import Build, Op
-from tests.foundation.authz.scene import ASSIGNED, GLOBAL, ORDER, PERSONAL, SUPPLIER, Scene, Spot, spots
-from tests.orders.conftest import THIS_YEAR
+from tests.foundation.authz.scene import (
+    ASSIGNED,
+    COUNTY,
+    GLOBAL,
+    ORDER,
+    PERSONAL,
+    REGION,
+    SUPPLIER,
+    VILLAGE,
+    Scene,
+    Spot,
+    spots,
+)
+from tests.orders.conftest import THIS_YEAR, credit_code
 
 Make = Callable[[Scene, Spot], Awaitable[Any]]
 # A supplier links households of its own county: another county's is not found.
@@ -158,6 +182,39 @@ async def _audited_object(scene: Scene, spot: Spot) -> str:
     return (await _audited(scene, spot))["object_id"]
 
 
+# ---- regions: the spot's village, township or county, with something in it to count ----
+
+TOWNSHIP_OF = {**dict.fromkeys(VILLAGE, TOWNSHIP_A1), Spot.A2A: TOWNSHIP_A2, Spot.B1A: TOWNSHIP_B1}
+COUNTY_OF = {**dict.fromkeys(VILLAGE, COUNTY_A), Spot.B1A: COUNTY_B}
+
+
+def region_of(codes: dict[Spot, str], *made: Make) -> Make:
+    """The spot's region code (VILLAGE, TOWNSHIP_OF, COUNTY_OF), once `made` built there."""
+
+    async def make(scene: Scene, spot: Spot) -> str:
+        for each in made:
+            await each(scene, spot)
+        return codes[spot]
+
+    return make
+
+
+async def _measure_under_way(scene: Scene, spot: Spot) -> None:
+    """A plan measure in progress: the outcome report counts those."""
+    measure_id = await measure(scene, spot)
+    await scene.pool.execute("UPDATE plan_measures SET status = 'in_progress' WHERE id = $1", measure_id)
+
+
+async def _stationed(scene: Scene, spot: Spot) -> None:
+    """A day of the spot's helper in the village (三在村), this month."""
+    await scene.pool.execute(
+        "INSERT INTO cadre_work_logs (user_id, work_date, village_code, in_village) VALUES ($1, $2, $3, true)",
+        scene.verifier(spot).id,
+        scene.today(),
+        VILLAGE[spot],
+    )
+
+
 # ---- the objects the paths name, at HOME ----
 
 
@@ -197,11 +254,23 @@ def _account(role: Role) -> dict[str, Any]:
     return {"username": f"authz-{role.value.replace('_', '-')}", "display_name": "新账号", "role": role.value}
 
 
+def _new_household(scene: Scene, spot: Spot) -> dict[str, Any]:
+    head = {"name": "张三", "id_number": make_id_number(), "relation": "head"}
+    return {"household_no": "AUTHZ0001", "category": "ordinary", "members": [head]}
+
+
+def _new_supplier(scene: Scene, spot: Spot) -> dict[str, Any]:
+    return {"name": "新合作社", "credit_code": credit_code()}
+
+
 def _keyed(key: str) -> dict[str, str]:
     return {"Idempotency-Key": f"authz-matrix-{key}"}
 
 
 Filter = functools.partial(Op, lists=True, admin_acts=True)
+Report = functools.partial(Op, admin_acts=True)  # of a region, or a record made in one: admins' anywhere
+ALERTED = region_of(VILLAGE, _alert)
+ASSISTED = region_of(VILLAGE, _measure_under_way)
 # Only the object's own photos are attached: a photo of any other, in scope or not, gets the 422
 # that also answers an unknown photo id.
 CASE_PHOTOS = functools.partial(Op, refusal="photo_not_on_application")
@@ -218,7 +287,7 @@ LINK = {"kind": "employment", "year": THIS_YEAR, "amount_fen": 360_000}
 OPS: dict[str, Op] = {
     # list filters
     "ListAlerts assignee": Filter(ref("assignee", _assignee), Role.county),
-    "ListVisits household": Filter(ref("household", _visited), Role.village),
+    "ListVisits household": Filter(ref("household", _visited), Role.village, spots=ASSIGNED),
     "ListHelperVisits household": Filter(ref("household", _visited), Role.helper, spots=ASSIGNED, admin_acts=False),
     "SearchHouseholds household_no": Filter(ref("household_no", _household_no), Role.village),
     "ListProducts supplier_id": Filter(ref("supplier_id", _supplier), Role.supplier, spots=SUPPLIER),
@@ -251,6 +320,32 @@ OPS: dict[str, Op] = {
     "CreateStaffUser union_id": ADMIN(ref("union_id", _union), Role.admin, _account(Role.union_buyer)),
     "CreateStaffUser supplier_id": ADMIN(ref("supplier_id", _supplier), Role.admin, _account(Role.supplier)),
     "RetryFailedDeliveries ids": ADMIN(ref("ids", _failed_delivery), Role.admin, {}),
+    # regions by code: a list filter lists nothing outside, a report's region is not found
+    "GetRegionTree root": Report(ref("root", region_of(VILLAGE)), Role.village, spots=REGION),
+    "SearchHouseholds region_code": Filter(ref("region_code", region_of(VILLAGE)), Role.village),
+    "SearchStaffUsers region_code": Filter(ref("region_code", region_of(TOWNSHIP_OF)), Role.county, spots=COUNTY),
+    "ListAlerts village": Filter(ref("village", ALERTED), Role.county),
+    "ExportAlerts village": Filter(ref("village", ALERTED), Role.county),
+    "GetAlertBoard region": Report(ref("region", ALERTED), Role.county),
+    "ExportAlertBoard region": Report(ref("region", ALERTED), Role.county),
+    "ListAlertWorkload region": Report(ref("region", ALERTED), Role.county),
+    "SummariseTrafficLights region": Report(ref("region", ALERTED), Role.county),
+    "GetOutcomeReport region": Report(ref("region", ASSISTED), Role.county),
+    "ListHouseholdOutcomes region": Filter(ref("region", ASSISTED), Role.county),
+    "ExportHouseholdOutcomes region": Report(ref("region", ASSISTED), Role.county),
+    "ListVisits village": Filter(ref("village", region_of(VILLAGE, make_visit)), Role.village),
+    "ListRectifications region": Filter(ref("region", region_of(VILLAGE, rectification)), Role.township),
+    "GetClearanceReport township": Report(ref("township", region_of(TOWNSHIP_OF, rectification)), Role.township),
+    "GetCadreLogReport region": Report(ref("region", region_of(VILLAGE, _stationed)), Role.township),
+    "GetVisitBoard region": Report(ref("region", region_of(VILLAGE, make_visit)), Role.township),
+    "CreateHousehold village_code": Report(ref("village_code", region_of(VILLAGE)), Role.county, _new_household),
+    "CreateStaffUser region_code": Report(
+        ref("region_code", region_of(TOWNSHIP_OF)), Role.county, _account(Role.township), spots=COUNTY
+    ),
+    # (the 422 answers a code that is no county alike)
+    "RegisterSupplier county_code": Report(
+        ref("county_code", region_of(COUNTY_OF)), Role.county, _new_supplier, spots=COUNTY, refusal="not_a_county"
+    ),
     # photos a step attaches
     "SubmitApplication photo_ids": CASE_PHOTOS(
         attaching("application", None, _draft_or_case), Role.farmer, SELF_REPORT, spots=PERSONAL,
