@@ -102,6 +102,10 @@ async def _household_no(scene: Scene, spot: Spot) -> str:
     return scene.household(spot).household_no
 
 
+async def _id_number(scene: Scene, spot: Spot) -> str:
+    return scene.household(spot).id_numbers[0]
+
+
 async def _linkable_no(scene: Scene, spot: Spot) -> str:
     await monitor(scene, spot)
     return scene.household(spot).household_no
@@ -290,6 +294,7 @@ OPS: dict[str, Op] = {
     "ListVisits household": Filter(ref("household", _visited), Role.village, spots=ASSIGNED),
     "ListHelperVisits household": Filter(ref("household", _visited), Role.helper, spots=ASSIGNED, admin_acts=False),
     "SearchHouseholds household_no": Filter(ref("household_no", _household_no), Role.village),
+    "SearchHouseholds id_number": Filter(ref("id_number", _id_number), Role.village),
     "ListProducts supplier_id": Filter(ref("supplier_id", _supplier), Role.supplier, spots=SUPPLIER),
     "ListDeliveries user_id": Filter(ref("user_id", _farmer), Role.admin, spots=GLOBAL),
     "ListAuditEntries actor_user_id": Filter(ref("actor_user_id", _actor), Role.admin, spots=GLOBAL),

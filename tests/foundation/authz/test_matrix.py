@@ -55,13 +55,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Query parameters and body properties named like a reference to an object.
 REFERENCE = re.compile(
-    r"(_id|_ids)$|^(ids|household|household_no|assignee)$"  # objects
+    r"(_id|_ids)$|^(ids|household|household_no|assignee|id_number)$"  # objects (a person by id number)
     r"|^(region|village|township|root|origin_county)$|(region|village|county)_code$"  # regions, by code
 )
 # References the matrix leaves out, each with the reason.
 NOT_REFERENCES = frozenset(
     {
         "CreateHousehold household_no",  # the new household's own number, not one that exists
+        "CreateHousehold members[].id_number",  # likewise its new members' (a taken one is refused as such)
+        "FarmerBindHousehold id_number",  # the farmer's own, checked with name and phone: the login itself
         "PutNotificationTemplate template_id",  # the WeChat template's id on WeChat's side
         "ListCatalog origin_county",  # where a product comes from: the catalogue is every union's
         "CreateProduct origin_county_code",  # likewise, the product's origin (a county of any province)
@@ -174,6 +176,13 @@ def listed(response: Any) -> list[Any]:
     return body["items"] if isinstance(body, dict) else body
 
 
+def unknown(value: Any) -> Any:
+    """A reference like `value` to nothing: an id, ids or a region code no row has."""
+    if isinstance(value, list):
+        return [unknown(v) for v in value]
+    return 2**62 if isinstance(value, int) else "990000000000"
+
+
 def refused(op: Op, response: Any) -> bool:
     """403/404; a list filter's 200 listing nothing; the row's documented 422."""
     if response.status_code in REFUSED:
@@ -236,6 +245,13 @@ async def check(op: Op, row: str, client: AsyncTestClient, scene: Scene, pool: a
             response = await send(client, operation_id, op, scene, spot, objects[spot], scene.caller(role))
             if not refused(op, response):
                 leaks.append(f"{role} on the {spot} object: {response.status_code} {response.text[:300]}")
+    if op.refusal:  # the 422 must tell an outside object from none at all no better than the insider could
+        home = objects[op.insider_spot]
+        name = re.split(r"[.\[]", row.split()[1])[0]
+        response = await send(client, operation_id, op, scene, op.insider_spot, {**home, name: unknown(home[name])},
+                              scene.caller(op.insider))
+        if response.status_code != 422 or response.json()["code"] != op.refusal:
+            leaks.append(f"{op.insider} naming no object gets another answer: {response.text[:300]}")
     after = await table_digests(pool)
     changed = sorted(t for t in before if before[t] != after.get(t))
     assert not leaks, f"{row} outside the caller's scope:\n" + "\n".join(leaks)
