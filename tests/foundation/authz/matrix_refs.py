@@ -32,7 +32,7 @@ from tests.foundation.authz.objects import (
     supplier_of,
 )
 from tests.foundation.authz.objects import visit as make_visit
-from tests.foundation.authz.op import Build, Op
+from tests.foundation.authz.op import Build, Op, one
 from tests.foundation.authz.scene import (
     ASSIGNED,
     COUNTY,
@@ -62,21 +62,19 @@ async def at_home(scene: Scene, path: Build | None) -> dict[str, Any]:
     return dict(scene.made["path"])
 
 
-def ref(name: str, make: Make, *, path: Build | None = None, **more: Make) -> Build:
-    """The spot's object under `name` (and `more`'s), the object the path names at HOME."""
+def ref(name: str, make: Make, *, path: Build | None = None) -> Build:
+    """The spot's object under `name`, the object the path names (or the request's other part) at HOME."""
 
     async def build(scene: Scene, spot: Spot) -> dict[str, Any]:
-        target = await at_home(scene, path)
-        for key, made in {name: make, **more}.items():
-            target[key] = await made(scene, spot)
-        return target
+        return {**await at_home(scene, path), name: await make(scene, spot)}
 
     return build
 
 
 def attaching(kind: str, owner: Build | None, make: Make) -> Build:
-    """Under photo_ids a photo of a `kind` object: at HOME of the object the path names (`owner`,
-    made by `make` at HOME), which the step attaches; elsewhere of the spot's own object."""
+    """Under photo_ids a photo of a `kind` object: at HOME of the object the path names (`owner`;
+    without one, of `make`'s HOME object), which the step attaches; elsewhere of `make`'s object
+    at the spot."""
 
     async def build(scene: Scene, spot: Spot) -> dict[str, Any]:
         target = await at_home(scene, owner)
@@ -239,13 +237,6 @@ async def _shipped(scene: Scene, spot: Spot) -> int:
     return await order(scene, spot, "shipped")
 
 
-def _one(name: str, make: Make) -> Build:
-    async def build(scene: Scene, spot: Spot) -> dict[str, Any]:
-        return {name: await make(scene, spot)}
-
-    return build
-
-
 def _new_visit(scene: Scene, spot: Spot) -> dict[str, Any]:
     return {"visited_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(), "checklist": CHECKLIST_OK}
 
@@ -283,9 +274,9 @@ ALERT_PHOTOS = functools.partial(Op, refusal="photo_not_on_alert")
 # everybody else meets the HOME object and is refused by role.
 ADMIN = functools.partial(Op, spots=GLOBAL, admin_acts=True)
 HOUSEHOLD_ID = ref("household_id", _household)
-FOR_CASE = attaching("application", _one("case_id", _case), _case)
+FOR_CASE = attaching("application", one("case_id", _case), _case)
 FOR_RETURNED = attaching("application", RETURNED, _case)
-FOR_ALERT = attaching("alert", _one("alert_id", _alert), _alert)
+FOR_ALERT = attaching("alert", one("alert_id", _alert), _alert)
 LINK = {"kind": "employment", "year": THIS_YEAR, "amount_fen": 360_000}
 
 OPS: dict[str, Op] = {
@@ -309,7 +300,7 @@ OPS: dict[str, Op] = {
     # bulk assignment: the alerts, and whom they go to (the 422 answers an unknown user alike)
     "AssignAlerts alert_ids": Op(ref("alert_ids", _open_alerts), Role.county, {"note": "请尽快核实"}),
     "AssignAlerts assignee_user_id": Op(
-        ref("assignee_user_id", _helper, path=_one("alert_ids", _open_alerts)), Role.county, {},
+        ref("assignee_user_id", _helper, path=one("alert_ids", _open_alerts)), Role.county, {},
         refusal="assignee_not_eligible",
     ),
     "AssignHelper helper_user_id": Op(
@@ -364,7 +355,7 @@ OPS: dict[str, Op] = {
     "DismissAlert photo_ids": ALERT_PHOTOS(FOR_ALERT, Role.helper, DISMISS),
     "ConfirmAlertHardship photo_ids": ALERT_PHOTOS(FOR_ALERT, Role.helper, CONFIRM),
     "ReceiveOrder photo_ids": Op(
-        attaching("order", _one("order_id", _shipped), _shipped), Role.union_buyer, {"note": "货已收到"}, spots=ORDER,
+        attaching("order", one("order_id", _shipped), _shipped), Role.union_buyer, {"note": "货已收到"}, spots=ORDER,
         refusal="photo_not_on_order",
     ),
 }
