@@ -11,6 +11,7 @@ import msgspec
 
 from backend import audit
 from backend.alerts import errors, queries, reads, work_queries
+from backend.applications.errors import ApplicationNotFound
 from backend.auth import Principal
 from backend.calendar.rules import local_date
 from backend.db import custom_plans, rows_to
@@ -106,7 +107,10 @@ async def list_workload(
 async def list_case_alerts(
     conn: asyncpg.Connection, principal: Principal, application_id: int, now: dt.datetime
 ) -> list[AlertBrief]:
-    """The alerts attached to a case (opened from one, or joined it), as the case's readers see them."""
+    """The alerts attached to a case (opened from one, or joined it), as the case's readers see
+    them; a case outside the caller's scope is not found."""
+    if await conn.fetchval(work_queries.CASE_IN_SCOPE, *reads.scope(principal), application_id) is None:
+        raise ApplicationNotFound()
     ids = [r["id"] for r in await conn.fetch(work_queries.LIST_CASE_ALERT_IDS, *reads.scope(principal), application_id)]
     return [await reads.get_alert(conn, principal, i, now) for i in ids]
 

@@ -14,6 +14,7 @@ from litestar.response import Stream
 from backend.alerts import board, reads, work
 from backend.alerts import errors as alerts_errors
 from backend.alerts.rules import READERS
+from backend.applications import errors as applications_errors
 from backend.auth import Principal, require_role, utcnow
 from backend.deps import Caller, Conn, PageParam, PathId, QueryId, RedisDep, SettingsDep
 from backend.errors import responses
@@ -203,9 +204,13 @@ async def reopen(
     return await _review(AlertAction.reopen, alert_id, data, conn, redis, settings, principal)
 
 
-@get("/applications/{application_id:int}/alerts", operation_id="ListCaseAlerts")
+@get(
+    "/applications/{application_id:int}/alerts",
+    operation_id="ListCaseAlerts",
+    responses=responses(applications_errors.ApplicationNotFound),
+)
 async def list_case_alerts(application_id: PathId, conn: Conn, principal: Caller) -> list[Alert]:
-    """The alerts a case was opened from or that joined it (empty outside the caller's scope)."""
+    """The alerts a case was opened from or that joined it; a case outside the caller's scope is not found."""
     require_role(principal, ALERT_READERS)
     return await board.list_case_alerts(conn, principal, application_id, utcnow())
 

@@ -4,7 +4,7 @@ the overdue reminder. Scope parameters are ($1 region_like, $2 household_only) l
 from __future__ import annotations
 
 from backend.alerts import rules
-from backend.applications.queries import RUNNING
+from backend.applications.queries import CASE_SCOPE, RUNNING
 from backend.registry.queries import SCOPE
 
 _VERIFYING = "ARRAY[" + ", ".join(f"'{s}'" for s in rules.VERIFYING_STATUSES) + "]::text[]"
@@ -109,6 +109,13 @@ FROM alert_events WHERE alert_id = $1 ORDER BY id
 """
 
 # The alerts attached to a case the caller may read ($3 the case).
+# The case as its readers see it (applications.rules.may_read_case); $1, $2 the caller's scope.
+CASE_IN_SCOPE = f"""
+SELECT a.id FROM applications a
+JOIN households h ON h.id = a.household_id
+WHERE a.id = $3 AND {CASE_SCOPE.format(like="$1", only="$2")}
+"""
+
 LIST_CASE_ALERT_IDS = f"""
 SELECT a.id FROM alerts a
 JOIN households h ON h.id = a.household_id

@@ -157,7 +157,10 @@ async def start_notice(
 async def raise_objection(
     case_id: CaseId, data: JSONBody[ObjectionRaise], conn: Conn, redis: RedisDep, principal: Caller
 ) -> Response[Application]:
-    """The objection is recorded on the case, which the Location points to (objections have no page of their own)."""
+    """The objection is recorded on the case, which the Location points to (objections have no page of their own).
+    Staff only: a farmer objects through /api/miniapp/farmer/notices/{id}/objections, whose answer
+    is theirs to read (here the case's answer would refuse them after the objection was written)."""
+    require_role(principal, rules.REGION_STAFF)
     now = utcnow()
     done, _ = await service.raise_objection(conn, principal, case_id, data, now)
     case = await service.finish(conn, redis, principal, done, now)

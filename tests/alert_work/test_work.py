@@ -175,8 +175,9 @@ async def test_confirmed_hardship_opens_a_department_alert_case_with_the_alert(c
     assert case["risk_types"] == ["housing_unsafe"]
     attached = await call(client, "GET", f"/api/applications/{done['application_id']}/alerts", world.user(Role.county))
     assert [a["id"] for a in attached] == [red]
-    assert await call(client, "GET", f"/api/applications/{done['application_id']}/alerts",
-                      world.other_county[Role.county]) == []
+    other = await call(client, "GET", f"/api/applications/{done['application_id']}/alerts",
+                       world.other_county[Role.county], status=404)
+    assert other["code"] == "application_not_found"
     assert await feeds.light(world.households["a1a"].id) == "green"  # the case carries it on
 
 
