@@ -3,7 +3,7 @@
 A route lists its own errors (`responses=responses(HouseholdNotFound, ...)`, backend/errors.py);
 `document_routes` adds, once the app is built, what the whole API shares: the boundary's 400s
 (backend/boundary.py) for every operation, 401 and 403 with the bearer scheme where a log-in is
-needed. tests/foundation/test_openapi.py checks every response the test suite sees against it.
+needed, the router's 404 where a path parameter must parse as a number. tests/foundation/test_openapi.py checks every response the test suite sees against it.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ LOGGED_IN = (
     auth.PasswordChangeRequired,
 )
 UPLOADS = (errors.PayloadTooLarge,)
+# A path segment that does not parse as its type ("/api/orders/abc" for {order_id:int}) matches no
+# route: litestar's router answers 404 before the operation runs.
+TYPED_PATH = (errors.NotFound,)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -128,6 +131,7 @@ def _merge(
 def document_routes(app: Litestar) -> None:
     """Adds the shared statuses and the bearer requirement to every route of `app`."""
     for route in app.routes:
+        typed_path = any(p.parser is not None for p in route.path_parameters.values())
         for handler in getattr(route, "route_handlers", ()):
             if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
                 continue
@@ -137,4 +141,6 @@ def document_routes(app: Litestar) -> None:
                 handler.security = [{BEARER: []}]
             if _is_upload(handler):
                 shared += UPLOADS
+            if typed_path:
+                shared += TYPED_PATH
             handler.responses = _merge(handler.responses, error_codes(*shared))
