@@ -9,8 +9,11 @@ needed, the router's 404 where a path parameter must parse as a number. tests/fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import msgspec
 from litestar import Litestar
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
@@ -30,6 +33,10 @@ from litestar.openapi.spec import (
 from backend import auth, boundary, errors
 from backend.deps import provide_caller_conn
 from backend.errors import ErrorResponse, error_codes
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.typing import FieldDefinition
 
 BEARER = "bearer"
 
@@ -80,6 +87,18 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
     )
+
+
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """A Struct that refuses unknown fields (schemas.base.BaseStruct) says so: `additionalProperties:
+    false`. Without it the document promised that a body with an extra field was valid, and the
+    API answered 400 validation_failed (tests/foundation/test_fuzz.py sends such bodies)."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:  # type: ignore[union-attr]
+            schema.additional_properties = False
+        return schema
 
 
 def multipart_form(file_description: str, **fields: str) -> type[Operation]:
