@@ -89,16 +89,41 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+# A number's bounds as msgspec checks them. litestar drops a bound of 0 on an optional field
+# (`Fen | None` lost its minimum: 0 is falsy), every bound of a list's items, and writes INT64_MAX as
+# the float 2**63: each a value the document allowed and the API refused.
+_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
 class ClosedStructSchemaPlugin(StructSchemaPlugin):
-    """A Struct that refuses unknown fields (schemas.base.BaseStruct) says so: `additionalProperties:
-    false`. Without it the document promised that a body with an extra field was valid, and the
-    API answered 400 validation_failed (tests/foundation/test_fuzz.py sends such bodies)."""
+    """A Struct as the API decodes it: `additionalProperties: false` where it refuses unknown
+    fields (schemas.base.BaseStruct; the document promised that a body with an extra field was
+    valid), and its numbers' bounds as msgspec checks them."""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
-        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:  # type: ignore[union-attr]
+        struct = msgspec.inspect.type_info(field_definition.type_)
+        assert isinstance(struct, msgspec.inspect.StructType)
+        if struct.forbid_unknown_fields:
             schema.additional_properties = False
+        for field in struct.fields:
+            _copy_bounds(field.type, (schema.properties or {}).get(field.encode_name))
         return schema
+
+
+def _copy_bounds(exact: msgspec.inspect.Type, documented: object) -> None:
+    if not isinstance(documented, Schema):
+        return  # a reference: its own component carries its bounds
+    if isinstance(exact, msgspec.inspect.UnionType):
+        exact = next((t for t in exact.types if not isinstance(t, msgspec.inspect.NoneType)), exact)
+    if isinstance(exact, msgspec.inspect.Metadata):  # a description beside the constraints
+        exact = exact.type
+    if isinstance(exact, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        for bound, attribute in _BOUNDS.items():
+            if (value := getattr(exact, bound)) is not None:
+                setattr(documented, attribute, value)
+    elif isinstance(exact, msgspec.inspect.ListType | msgspec.inspect.SetType | msgspec.inspect.FrozenSetType):
+        _copy_bounds(exact.item_type, documented.items)
 
 
 def multipart_form(file_description: str, **fields: str) -> type[Operation]:
