@@ -3,7 +3,9 @@
 A route lists its own errors (`responses=responses(HouseholdNotFound, ...)`, backend/errors.py);
 `document_routes` adds, once the app is built, what the whole API shares: the boundary's 400s
 (backend/boundary.py) for every operation, 401 and 403 with the bearer scheme where a log-in is
-needed, the router's 404 where a path parameter must parse as a number. tests/foundation/test_openapi.py checks every response the test suite sees against it.
+needed, the router's 404 where a path parameter must parse as a number. `ClosedStructSchemaPlugin`
+describes request and answer objects as msgspec checks them. tests/contract.py checks every answer
+the test suite sees against the document, tests/foundation/test_fuzz.py fuzzes every operation.
 """
 
 from __future__ import annotations
