@@ -24,7 +24,7 @@ from backend.feeds.routes import router as feeds_router
 from backend.health.routes import ROUTES as HEALTH_ROUTES
 from backend.notifications.routes import router as notifications_router
 from backend.observability import configure_logging, request_id_middleware
-from backend.openapi import document_routes, openapi_config
+from backend.openapi import ClosedStructSchemaPlugin, document_routes, openapi_config
 from backend.orders.routes import router as orders_router
 from backend.photos.routes import router as photos_router
 from backend.pii import Pii
@@ -40,9 +40,9 @@ from miniapp_api.auth import router as miniapp_auth_router
 from miniapp_api.farmer import router as farmer_router
 from miniapp_api.helper import router as helper_router
 from miniapp_api.helper_alerts import router as helper_alerts_router
+from miniapp_api.helper_elimination import router as helper_elimination_router
 from miniapp_api.helper_plans import router as helper_plans_router
 from miniapp_api.helper_visits import router as helper_visits_router
-from miniapp_api.helper_elimination import router as helper_elimination_router
 from miniapp_api.inbox import router as inbox_router
 
 ROUTE_HANDLERS = [
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
+        plugins=[ClosedStructSchemaPlugin()],  # before litestar's own Struct plugin
         debug=False,
         logging_config=None,  # litestar's default would swap our JSON log handler for plain text
         # Every route's input passes backend/boundary.py first; a layer's own before_request

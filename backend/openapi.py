@@ -3,14 +3,19 @@
 A route lists its own errors (`responses=responses(HouseholdNotFound, ...)`, backend/errors.py);
 `document_routes` adds, once the app is built, what the whole API shares: the boundary's 400s
 (backend/boundary.py) for every operation, 401 and 403 with the bearer scheme where a log-in is
-needed. tests/foundation/test_openapi.py checks every response the test suite sees against it.
+needed, the router's 404 where a path parameter must parse as a number. `ClosedStructSchemaPlugin`
+describes request and answer objects as msgspec checks them. tests/contract.py checks every answer
+the test suite sees against the document, tests/foundation/test_fuzz.py fuzzes every operation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import msgspec
 from litestar import Litestar
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
@@ -30,6 +35,10 @@ from litestar.openapi.spec import (
 from backend import auth, boundary, errors
 from backend.deps import provide_caller_conn
 from backend.errors import ErrorResponse, error_codes
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.typing import FieldDefinition
 
 BEARER = "bearer"
 
@@ -58,6 +67,9 @@ LOGGED_IN = (
     auth.PasswordChangeRequired,
 )
 UPLOADS = (errors.PayloadTooLarge,)
+# A path segment that does not parse as its type ("/api/orders/abc" for {order_id:int}) matches no
+# route: litestar's router answers 404 before the operation runs.
+TYPED_PATH = (errors.NotFound,)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -77,6 +89,43 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
     )
+
+
+# A number's bounds as msgspec checks them. litestar drops a bound of 0 on an optional field
+# (`Fen | None` lost its minimum: 0 is falsy), every bound of a list's items, and writes INT64_MAX as
+# the float 2**63: each a value the document allowed and the API refused.
+_BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """A Struct as the API decodes it: `additionalProperties: false` where it refuses unknown
+    fields (schemas.base.BaseStruct; the document promised that a body with an extra field was
+    valid), and its numbers' bounds as msgspec checks them."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        struct = msgspec.inspect.type_info(field_definition.type_)
+        assert isinstance(struct, msgspec.inspect.StructType)
+        if struct.forbid_unknown_fields:
+            schema.additional_properties = False
+        for field in struct.fields:
+            _copy_bounds(field.type, (schema.properties or {}).get(field.encode_name))
+        return schema
+
+
+def _copy_bounds(exact: msgspec.inspect.Type, documented: object) -> None:
+    if not isinstance(documented, Schema):
+        return  # a reference: its own component carries its bounds
+    if isinstance(exact, msgspec.inspect.UnionType):
+        exact = next((t for t in exact.types if not isinstance(t, msgspec.inspect.NoneType)), exact)
+    if isinstance(exact, msgspec.inspect.Metadata):  # a description beside the constraints
+        exact = exact.type
+    if isinstance(exact, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        for bound, attribute in _BOUNDS.items():
+            if (value := getattr(exact, bound)) is not None:
+                setattr(documented, attribute, value)
+    elif isinstance(exact, msgspec.inspect.ListType | msgspec.inspect.SetType | msgspec.inspect.FrozenSetType):
+        _copy_bounds(exact.item_type, documented.items)
 
 
 def multipart_form(file_description: str, **fields: str) -> type[Operation]:
@@ -128,6 +177,7 @@ def _merge(
 def document_routes(app: Litestar) -> None:
     """Adds the shared statuses and the bearer requirement to every route of `app`."""
     for route in app.routes:
+        typed_path = any(p.parser is not None for p in route.path_parameters.values())
         for handler in getattr(route, "route_handlers", ()):
             if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
                 continue
@@ -137,4 +187,6 @@ def document_routes(app: Litestar) -> None:
                 handler.security = [{BEARER: []}]
             if _is_upload(handler):
                 shared += UPLOADS
+            if typed_path:
+                shared += TYPED_PATH
             handler.responses = _merge(handler.responses, error_codes(*shared))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Response, Router, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, JSONBody, QueryParameter
 
 from backend import tabular
 from backend.deps import Caller, Conn, PageParam, PathId, PiiDep, RevocationsDep
@@ -122,6 +123,14 @@ async def reset_password(
     return await service.reset_password(conn, revocations, principal, user_id)
 
 
+@dataclass
+class StaffImportUpload:
+    """The form: the file goes in the `data` part (docs/staff.md); a form without it is refused as
+    invalid (litestar's bare UploadFile answered such a form with a 500)."""
+
+    data: UploadFile
+
+
 @post(
     "/imports",
     operation_id="ImportStaffUsers",
@@ -131,14 +140,15 @@ async def reset_password(
     request_max_body_size=columns.MAX_STAFF_IMPORT_BYTES + MULTIPART_OVERHEAD_BYTES,
 )
 async def import_users(
-    data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Annotated[StaffImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     conn: Conn,
     pii: PiiDep,
     principal: Caller,
 ) -> Response[StaffImportReport]:
     """A CSV or XLSX staff list; the columns are in docs/staff.md."""
+    upload = data.data
     report = await importing.import_users(
-        conn, pii, principal, data=await data.read(), file_name=data.filename or "staff.csv"
+        conn, pii, principal, data=await upload.read(), file_name=upload.filename or "staff.csv"
     )
     return created(report, f"/api/staff/imports/{report.id}")
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
 from backend.registry.importer.columns import COLUMNS
-from schemas.base import Role
+from schemas.base import INT64_MAX, Role
 from tests.factories import World
 
 SPEC = create_app(configure_logs=False).openapi_schema.to_schema()
@@ -124,3 +124,23 @@ def test_retry_after_is_documented_where_it_is_sent(status: str) -> None:
     assert answering
     for op in answering:
         assert "Retry-After" in op["responses"][status]["description"], op["operationId"]
+
+
+def test_objects_and_numbers_are_documented_as_they_are_checked() -> None:
+    """What the API refuses, the document does not allow: unknown fields, and each number's bounds
+    (litestar's own generation lost a bound of 0 on optional fields and those of list items)."""
+    components = SPEC["components"]["schemas"]
+    assert components["ErrorBody"]["additionalProperties"] is False
+    submit = components["ApplicationSubmit"]
+    assert submit["additionalProperties"] is False
+    assert submit["properties"]["declared_income_fen"]["minimum"] == 0
+    assert submit["properties"]["photo_ids"]["items"]["exclusiveMinimum"] == 0
+    assert submit["properties"]["photo_ids"]["items"]["maximum"] == INT64_MAX  # not the float 2**63
+    assert components["BudgetUpdate"]["properties"]["member_count"]["minimum"] == 0
+
+
+def test_a_path_number_sent_as_text_has_its_404_documented() -> None:
+    """litestar's router answers /api/orders/abc with 404 before the operation runs."""
+    for _, path, op in OPERATIONS:
+        if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in op.get("parameters", [])):
+            assert "404" in op["responses"], (path, op["operationId"])

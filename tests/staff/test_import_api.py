@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import asyncpg
 from litestar.testing import AsyncTestClient
 
@@ -92,6 +91,14 @@ async def test_a_bad_header_refuses_the_file_and_records_nothing(
     response = await upload(client, world.user(Role.county), xlsx([["用户名", "姓名", "身高"], ["a", "b", "c"]]))
     assert response.status_code == 422 and response.json()["code"] == "import_file_invalid"
     assert {d["field"] for d in response.json()["detail"]} == {"身高", "role"}
+    assert await pool.fetchval("SELECT count(*) FROM staff_imports") == 0
+
+
+async def test_a_form_without_the_file_is_refused_not_a_server_error(
+    client: AsyncTestClient, world: World, pool: asyncpg.Pool
+) -> None:
+    response = await client.post(IMPORTS, files={"note": (None, "名单")}, headers=world.user(Role.county).headers)
+    assert response.status_code == 400 and response.json()["code"] == "validation_failed"
     assert await pool.fetchval("SELECT count(*) FROM staff_imports") == 0
 
 
