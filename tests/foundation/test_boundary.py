@@ -5,18 +5,17 @@ is swept the same way without touching this file."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
 from backend import boundary
 from backend.app import create_app
 from schemas.base import Role
-from tests.factories import World
+from tests.factories import World, table_digests
 
 HUGE = 2**64
 NUL = "a\u0000b"
@@ -107,11 +106,6 @@ WITH_INTEGERS = [o for o in OPERATIONS if any(has(s, "integer") for s in slots(o
 WITH_JSON = [o for o in OPERATIONS if json_body(o[2]) is not None]
 
 
-async def row_counts(pool: asyncpg.Pool) -> dict[str, int]:
-    tables = [r["t"] for r in await pool.fetch("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")]
-    return {t: await pool.fetchval(f'SELECT count(*) FROM "{t}"') for t in tables}
-
-
 def assert_refused(response: Any, codes: set[str]) -> dict[str, Any]:
     assert response.status_code == 400, (response.status_code, response.text)
     body = response.json()
@@ -121,29 +115,44 @@ def assert_refused(response: Any, codes: set[str]) -> dict[str, Any]:
     return body
 
 
+class AdminClient:
+    """The session's client with a token that passes authentication everywhere, so a refusal is the
+    boundary's, not a 401."""
+
+    def __init__(self, client: AsyncTestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    async def request(self, method: str, url: str, **options: Any) -> Any:
+        return await self.client.request(method, url, headers=self.headers, **options)
+
+    async def get(self, url: str, **options: Any) -> Any:
+        return await self.request("GET", url, **options)
+
+    async def post(self, url: str, **options: Any) -> Any:
+        return await self.request("POST", url, **options)
+
+
 @pytest.fixture
-async def admin_client(settings, world: World) -> AsyncIterator[AsyncTestClient]:
-    """A token that passes authentication everywhere, so a refusal is the boundary's, not a 401."""
-    async with AsyncTestClient(app=create_app(settings, configure_logs=False)) as client:
-        client.headers.update(world.user(Role.admin).headers)
-        yield client
+def admin_client(client: AsyncTestClient, world: World) -> AdminClient:
+    return AdminClient(client, world.user(Role.admin).headers)
 
 
 @pytest.mark.parametrize(("method", "path", "op"), WITH_TEXT, ids=_ids(WITH_TEXT))
 async def test_nul_in_every_string_is_refused(admin_client, pool, method: str, path: str, op: dict) -> None:
-    before = await row_counts(pool)
+    before = await table_digests(pool)
     request = request_for(path, op, text=lambda: NUL, number=lambda: 1)
     response = await admin_client.request(method, **request)
     body = assert_refused(response, {"input_has_control_character"})
     assert "U+0000" in body["detail"][0]["reason"]
-    assert await row_counts(pool) == before
+    assert await table_digests(pool) == before
 
 
 @pytest.mark.parametrize(("method", "path", "op"), WITH_INTEGERS, ids=_ids(WITH_INTEGERS))
 async def test_integer_beyond_64_bits_is_refused(admin_client, pool, method: str, path: str, op: dict) -> None:
     """Every integer at once (the boundary refuses path and body ones), then each integer query
     parameter alone (its bounded type refuses it, naming it)."""
-    before = await row_counts(pool)
+    before = await table_digests(pool)
     everywhere = request_for(path, op, text=lambda: "x", number=lambda: HUGE)
     response = await admin_client.request(method, **everywhere)
     assert_refused(response, {"number_out_of_range", "validation_failed"})
@@ -154,18 +163,18 @@ async def test_integer_beyond_64_bits_is_refused(admin_client, pool, method: str
             response = await admin_client.request(method, **{**one_at_a_time, "params": params})
             body = assert_refused(response, {"validation_failed"})
             assert param["name"] in {d["field"] for d in body["detail"]}, body
-    assert await row_counts(pool) == before
+    assert await table_digests(pool) == before
 
 
 @pytest.mark.parametrize(("method", "path", "op"), WITH_JSON, ids=_ids(WITH_JSON))
 async def test_json_nested_ten_thousand_deep_is_refused(client, pool, method: str, path: str, op: dict) -> None:
     """Without a token: the body is refused before anyone is asked who is calling."""
-    before = await row_counts(pool)
+    before = await table_digests(pool)
     url = request_for(path, op, text=lambda: "x", number=lambda: 1)["url"]
     deep = b"[" * 10_000 + b"]" * 10_000
     response = await client.request(method, url, content=deep, headers={"Content-Type": "application/json"})
     assert_refused(response, {"body_too_deep"})
-    assert await row_counts(pool) == before
+    assert await table_digests(pool) == before
 
 
 async def test_page_far_past_the_end_is_refused_not_overflowed(admin_client) -> None:
@@ -205,11 +214,11 @@ async def test_a_json_body_under_another_content_type_is_checked_too(client, poo
 
 @pytest.mark.parametrize("name", ["张\t三", "张\n三", "张三\n"])
 async def test_names_are_one_line_where_a_narrative_may_break(admin_client, pool, name: str) -> None:
-    before = await row_counts(pool)
+    before = await table_digests(pool)
     response = await admin_client.post("/api/regions", json={"code": "450102001009", "name": name})
     body = assert_refused(response, {"validation_failed"})
     assert body["detail"][0]["field"] == "name"
-    assert await row_counts(pool) == before
+    assert await table_digests(pool) == before
 
 
 async def test_a_json_body_beyond_a_megabyte_and_a_long_query_string_are_refused(client) -> None:

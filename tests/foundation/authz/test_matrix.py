@@ -22,7 +22,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from schemas.base import Role
-from tests.factories import User
+from tests.factories import User, table_digests
 from tests.foundation.authz import (
     matrix_cases,
     matrix_market,
@@ -48,8 +48,6 @@ assert len(MATRIX) == sum(
 
 # Tables a refused request may change and so left out of the before/after comparison.
 # (None: no refusal writes anything — audit_log records what was done, not what was refused.)
-UNCOMPARED_TABLES: frozenset[str] = frozenset()
-
 REFUSED = (403, 404)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -134,17 +132,6 @@ def references(app: Litestar) -> dict[str, tuple[str, str]]:
             if REFERENCE.search(name.rsplit(".", 1)[-1]):
                 found[f"{operation_id} {name}"] = (method, path)
     return found
-
-
-async def table_digests(pool: asyncpg.Pool) -> dict[str, str]:
-    """md5 of each public table's rows, in a stable order."""
-    tables = await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-    query = " UNION ALL ".join(
-        f"SELECT '{t}' AS t, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x"
-        for (t,) in tables
-        if t not in UNCOMPARED_TABLES
-    )
-    return {r[0]: r[1] for r in await pool.fetch(query)}
 
 
 @functools.cache
