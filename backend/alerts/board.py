@@ -109,10 +109,10 @@ async def list_case_alerts(
 ) -> list[AlertBrief]:
     """The alerts attached to a case (opened from one, or joined it), as the case's readers see
     them; a case outside the caller's scope is not found."""
-    if await conn.fetchval(work_queries.CASE_IN_SCOPE, *reads.scope(principal), application_id) is None:
+    attached = await conn.fetchrow(work_queries.LIST_CASE_ALERT_IDS, *reads.scope(principal), application_id)
+    if attached is None:
         raise ApplicationNotFound()
-    ids = [r["id"] for r in await conn.fetch(work_queries.LIST_CASE_ALERT_IDS, *reads.scope(principal), application_id)]
-    return [await reads.get_alert(conn, principal, i, now) for i in ids]
+    return [await reads.get_alert(conn, principal, i, now) for i in attached["alert_ids"]]
 
 
 # ---- exemptions (豁免清单) ----

@@ -108,19 +108,18 @@ SELECT action, from_status, to_status, actor_user_id, actor_role, at, note, phot
 FROM alert_events WHERE alert_id = $1 ORDER BY id
 """
 
-# The alerts attached to a case the caller may read ($3 the case).
-# The case as its readers see it (applications.rules.may_read_case); $1, $2 the caller's scope.
-CASE_IN_SCOPE = f"""
-SELECT a.id FROM applications a
+# The alerts attached to a case ($3) the caller may read (applications.rules.may_read_case; $1, $2
+# the caller's scope); no row when the case itself is outside it. An attached alert is of the
+# case's household, which the case's scope has already admitted.
+LIST_CASE_ALERT_IDS = f"""
+SELECT ARRAY(
+    SELECT al.id FROM alerts al
+    WHERE al.application_id = a.id AND al.household_id = a.household_id
+    ORDER BY al.id
+) AS alert_ids
+FROM applications a
 JOIN households h ON h.id = a.household_id
 WHERE a.id = $3 AND {CASE_SCOPE.format(like="$1", only="$2")}
-"""
-
-LIST_CASE_ALERT_IDS = f"""
-SELECT a.id FROM alerts a
-JOIN households h ON h.id = a.household_id
-WHERE a.application_id = $3 AND {SCOPE.format(like="$1", only="$2")}
-ORDER BY a.id
 """
 
 # Open and overdue alerts per assignee in the region ($1 prefix LIKE, $2 scope LIKE, $3 today).
