@@ -71,12 +71,10 @@ class LocalStorage(PhotoStorage):
         """`data` or, given a path, that file's contents, copied in blocks. A full or failing disk
         is StorageUnavailable, with no partial file left behind."""
         path = self._path(key)
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-        except OSError as exc:
-            raise StorageUnavailable(f"local store cannot write {key}: {exc.strerror}") from exc
-        try:
             with os.fdopen(fd, "wb") as out:
                 if isinstance(data, Path):
                     with data.open("rb") as source:
@@ -85,7 +83,8 @@ class LocalStorage(PhotoStorage):
                     out.write(data)
             os.replace(tmp, path)
         except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 raise StorageUnavailable(f"local store cannot write {key}: {exc.strerror}") from exc
             raise
