@@ -10,12 +10,7 @@ from backend.app import create_app
 from backend.embedded import redis_server_binary
 from schemas.base import Role
 from tests.factories import VILLAGE_A1A, World
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,17 +31,13 @@ from schemas.notifications import NotificationDraft, NotificationEvent
 from tests.conftest import RUN_ID, database_url_for
 from tests.factories import World
 from tests.notifications.conftest import RedisServer, grant, private_redis, row, set_template  # noqa: F401
+from tests.processes import free_port
 
 WAIT_S = 30.0  # generous for 2 shared cores; every wait polls and returns as soon as it holds
 # The outage lasts until the worker has failed this many times: 1 + 2 + 4 s of backoff, so Redis is
 # down for at least 7 s and the next try comes 8 s later.
 OUTAGE_ATTEMPTS = 4
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Fangpin:

@@ -24,6 +24,7 @@ from backend.wechat.client import WeChatClient
 from backend.wechat.fake import FakeControl
 from schemas.notifications import NotificationDraft, NotificationEvent
 from tests.applications.conftest import clock, flow  # noqa: F401  (the workflow's driver and clock)
+from tests.processes import free_port
 from workers.settings import create_worker
 
 TEMPLATE_ID = "tmpl-case-approved"
@@ -125,9 +126,7 @@ class RedisServer:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 

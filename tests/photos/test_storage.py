@@ -1,7 +1,6 @@
 """Both storage backends; S3 against a real S3-protocol server (moto in server mode) on a free port."""
 
 import io
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,14 +15,9 @@ from backend.app import create_app
 from backend.photos.storage import LocalStorage, S3Storage, StoredObjectMissing, storage_for
 from backend.settings import Settings
 from tests.photos.conftest import Owners, phone_photo, upload_files
+from tests.processes import free_port
 from workers.photos import photos_process
 from workers.settings import shutdown, startup
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
