@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,7 @@ class ApiProcess(ChildProcess):
         raise RuntimeError(f"fangpin serve did not answer within {start_s} s: {log_path.read_text()[-2000:]}")
 
 
-def stop_all(processes: list[ApiProcess] | list[WorkerProcess]) -> None:
+def stop_all(processes: Sequence[ChildProcess]) -> None:
     """SIGTERM to all at once, then wait for each: their graceful shutdowns overlap."""
     for child in processes:
         if child.process.poll() is None:
